@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Makes a checkout ready to run: installs npm packages when package-lock.json changed since the last install,
+// and rebuilds the bundles when a source is newer than the last build. Quiet when there is nothing to do.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`Tailor needs Node.js 20.19 or newer; this is ${process.version}. Install a newer Node.js and try again.`);
+  process.exit(1);
+}
+
+// 1. npm packages
+const lock = path.join(root, 'package-lock.json');
+const stamp = path.join(root, 'node_modules', '.tailor-installed');
+const lockHash = createHash('sha256').update(fs.readFileSync(lock)).update(fs.readFileSync(path.join(root, 'package.json'))).digest('hex');
+if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lockHash) {
+  console.log('setup: installing npm packages (npm ci)…');
+  run(npm, ['ci', '--no-audit', '--no-fund']);
+  fs.writeFileSync(stamp, lockHash);
+}
+
+// 2. bundles
+function newest(p) {
+  if (!fs.existsSync(p)) return 0;
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = st.mtimeMs;
+  for (const e of fs.readdirSync(p)) t = Math.max(t, newest(path.join(p, e)));
+  return t;
+}
+const buildStamp = path.join(root, 'dist', '.built');
+const sources = ['src', 'webview-ui', 'webpack.config.js', 'package.json', 'tsconfig.base.json'].map((p) => path.join(root, p));
+const built = fs.existsSync(buildStamp) ? fs.statSync(buildStamp).mtimeMs : 0;
+if (Math.max(...sources.map(newest)) > built) {
+  console.log('setup: building the bundles (webpack)…');
+  run(process.execPath, [path.join(root, 'node_modules', 'webpack-cli', 'bin', 'cli.js'), '--mode', 'development']);
+  fs.writeFileSync(buildStamp, new Date().toISOString());
+}

@@ -1,0 +1,94 @@
+/** `tailor`: the engine without VS Code. */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatBytes, formatReport, mineWorkspace, type MineProgress } from '../corpus';
+import { isCancelled, TailorError } from '../errors';
+
+const USAGE = `Usage: tailor <command> [options]
+
+Commands:
+  mine <folder>      Mine a workspace folder into a training corpus and print the report.
+      --json                 print the corpus and report as JSON
+      --exclude <glob>       extra exclude pattern, .gitignore syntax (repeatable)
+      --max-file-kb <n>      leave out files larger than n KiB (default 1024)
+      --no-builtin-excludes  also walk node_modules, vendored trees, build output and lock files
+      --quiet                no progress on stderr
+
+  help               Show this help.
+`;
+
+class UsageError extends Error {}
+
+async function mine(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      exclude: { type: 'string', multiple: true, default: [] },
+      'max-file-kb': { type: 'string' },
+      'no-builtin-excludes': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('tailor mine takes exactly one folder.');
+  const folder = path.resolve(positionals[0]!);
+  const maxKb = values['max-file-kb'] === undefined ? 1024 : Number(values['max-file-kb']);
+  if (!Number.isFinite(maxKb) || maxKb <= 0) throw new UsageError(`--max-file-kb must be a positive number, not "${values['max-file-kb']}".`);
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const showProgress = !values.quiet && process.stderr.isTTY;
+  const progress = (p: MineProgress) => {
+    process.stderr.write(`\r\x1b[Kmining: ${p.filesSeen} files seen, ${p.filesIncluded} kept, ${formatBytes(p.bytesRead)} read — ${p.current}`.slice(0, 160));
+  };
+  try {
+    const corpus = await mineWorkspace(folder, {
+      exclude: values.exclude,
+      maxFileBytes: Math.round(maxKb * 1024),
+      builtinExcludes: !values['no-builtin-excludes'],
+      signal: controller.signal,
+      ...(showProgress ? { onProgress: progress } : {}),
+    });
+    if (showProgress) process.stderr.write('\r\x1b[K');
+    const name = path.basename(corpus.root);
+    if (values.json) process.stdout.write(JSON.stringify({ folder: name, ...corpus }, null, 2) + '\n');
+    else process.stdout.write(formatReport(corpus, name));
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'mine':
+        return await mine(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`Unknown command "${command}".`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`tailor: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (isCancelled(error)) {
+      process.stderr.write('\ntailor: cancelled.\n');
+      return 130;
+    }
+    if (error instanceof TailorError) {
+      process.stderr.write(`tailor: ${error.toString()}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

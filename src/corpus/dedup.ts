@@ -1,0 +1,69 @@
+/**
+ * Near-duplicate detection: a MinHash sketch of each file's 5-token shingles by one-permutation hashing (one hash
+ * per shingle, the minimum kept in each of 64 bins, empty bins filled from their neighbours), and locality-sensitive
+ * hashing over bands of the sketch to find candidates. A file is a near-duplicate of an earlier kept file when the
+ * share of equal bins — an estimate of the Jaccard similarity of their shingle sets — reaches the threshold.
+ */
+
+export const SKETCH_BINS = 64;
+const BANDS = 16;
+const ROWS = SKETCH_BINS / BANDS;
+/** Files with fewer shingles than this are left to exact dedup: their sketches are too noisy to compare. */
+export const MIN_SHINGLES = 24;
+
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export function similarity(a: Uint32Array, aOffset: number, b: Uint32Array, bOffset: number): number {
+  let same = 0;
+  for (let i = 0; i < SKETCH_BINS; i++) if (a[aOffset + i] === b[bOffset + i]) same++;
+  return same / SKETCH_BINS;
+}
+
+/** Kept files' sketches and their LSH buckets. Files are offered in a fixed order; the first of a cluster is kept. */
+export class NearDuplicateIndex {
+  private sketches = new Uint32Array(SKETCH_BINS * 256);
+  private count = 0;
+  private readonly buckets = new Map<number, number[]>();
+
+  constructor(private readonly threshold: number) {}
+
+  /**
+   * Returns the id (the order of `add` calls that were kept) of an earlier kept file that `sketch` nearly
+   * duplicates, with the similarity; or adds the sketch and returns undefined.
+   */
+  check(sketch: Uint32Array): { id: number; similarity: number } | undefined {
+    const keys = new Array<number>(BANDS);
+    const seen = new Set<number>();
+    for (let b = 0; b < BANDS; b++) {
+      let k = b + 1;
+      for (let r = 0; r < ROWS; r++) k = Math.imul(k ^ sketch[b * ROWS + r]!, 0x01000193) ^ (k >>> 13);
+      keys[b] = fmix32(k) * BANDS + b;
+      for (const id of this.buckets.get(keys[b]!) ?? []) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const s = similarity(sketch, 0, this.sketches, id * SKETCH_BINS);
+        if (s >= this.threshold) return { id, similarity: s };
+      }
+    }
+    const id = this.count++;
+    if (this.sketches.length < this.count * SKETCH_BINS) {
+      const grown = new Uint32Array(this.sketches.length * 2);
+      grown.set(this.sketches);
+      this.sketches = grown;
+    }
+    this.sketches.set(sketch, id * SKETCH_BINS);
+    for (const key of keys) {
+      const bucket = this.buckets.get(key);
+      if (bucket) bucket.push(id);
+      else this.buckets.set(key, [id]);
+    }
+    return undefined;
+  }
+}

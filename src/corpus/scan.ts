@@ -1,0 +1,111 @@
+/**
+ * One pass over a file's bytes that gathers everything the miner judges it by: line count and longest line (minified
+ * code), the share of letters and digits (data), a MinHash sketch of its tokens (near-duplicates) and the lines where
+ * secret keywords occur. Bytes, not a decoded string: it is several times faster, and UTF-8 keeps ASCII as it is.
+ */
+import { SKETCH_BINS, fmix32 } from './dedup';
+import { addCandidate, SECRET_KEYWORDS, type SecretCandidate } from './secrets';
+
+export interface ScanStats {
+  lines: number;
+  maxLineLength: number;
+  /** Share of letters and digits among non-whitespace bytes (bytes of non-ASCII characters count as letters). */
+  alnumShare: number;
+  /** Number of 5-token shingles in the sketch. */
+  shingles: number;
+}
+
+const WORD = 1;
+const ALNUM = 2;
+const CLASS = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  const alnum = (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b >= 128;
+  CLASS[b] = (alnum ? ALNUM | WORD : 0) | (b === 95 ? WORD : 0);
+}
+
+const EMPTY = 0xffffffff;
+const SHINGLE = 5;
+/** Multiplier for the rolling shingle hash, and its 5th power (mod 2^32) to remove the oldest token. */
+const P = 0x01000193;
+const P5 = (() => {
+  let p = 1;
+  for (let i = 0; i < SHINGLE; i++) p = Math.imul(p, P);
+  return p;
+})();
+
+/**
+ * Scans `bytes`; fills `sketch` (SKETCH_BINS entries, one-permutation MinHash) and appends secret candidates.
+ * Tokens are runs of letters, digits and underscores.
+ */
+export function scanBytes(bytes: Uint8Array, sketch: Uint32Array, candidates: SecretCandidate[]): ScanStats {
+  const { delta, accepting, outputs } = SECRET_KEYWORDS;
+  sketch.fill(EMPTY);
+  const ring = new Int32Array(8);
+  let state = 0;
+  let line = 1;
+  let lineStart = 0;
+  let maxLine = 0;
+  let alnum = 0;
+  let nonSpace = 0;
+  let tokens = 0;
+  let shingles = 0;
+  let rolling = 0;
+  let h = 0x811c9dc5 | 0;
+  let inWord = false;
+  const n = bytes.length;
+  // One step past the end, with a space, to close the last token.
+  for (let i = 0; i <= n; i++) {
+    const b = i < n ? bytes[i]! : 32;
+    state = delta[(state << 8) | b]!;
+    if (accepting[state] !== 0) for (const rule of outputs[state]!) addCandidate(candidates, rule, line, lineStart);
+    const cls = CLASS[b]!;
+    if (cls !== 0) {
+      h = Math.imul(h ^ b, P);
+      inWord = true;
+      alnum += cls >> 1;
+      nonSpace++;
+      continue;
+    }
+    if (inWord) {
+      // A token ended: roll it into the hash of the last five tokens.
+      const t = fmix32(h) | 0;
+      rolling = (Math.imul(rolling, P) + t - Math.imul(tokens >= SHINGLE ? ring[(tokens - SHINGLE) & 7]! : 0, P5)) | 0;
+      ring[tokens & 7] = t;
+      tokens++;
+      if (tokens >= SHINGLE) {
+        const v = fmix32(rolling);
+        const bin = v >>> 26;
+        const rest = v & 0x3ffffff;
+        if (rest < sketch[bin]!) sketch[bin] = rest;
+        shingles++;
+      }
+      h = 0x811c9dc5 | 0;
+      inWord = false;
+    }
+    if (b === 10) {
+      if (i - lineStart > maxLine) maxLine = i - lineStart;
+      line++;
+      lineStart = i + 1;
+    } else if (b > 32 && i < n) {
+      nonSpace++;
+    }
+  }
+  if (n - lineStart > maxLine) maxLine = n - lineStart;
+  const lines = n === 0 ? 0 : bytes[n - 1] === 10 ? line - 1 : line;
+  if (shingles > 0) densify(sketch);
+  return { lines, maxLineLength: maxLine, alnumShare: nonSpace ? alnum / nonSpace : 1, shingles };
+}
+
+/** Empty bins take the value of the next non-empty bin, salted by the distance, so sketches stay comparable. */
+function densify(sketch: Uint32Array): void {
+  for (let i = 0; i < SKETCH_BINS; i++) {
+    if (sketch[i] !== EMPTY) continue;
+    for (let d = 1; d < SKETCH_BINS; d++) {
+      const v = sketch[(i + d) % SKETCH_BINS]!;
+      if (v !== EMPTY && v < 0x4000000) {
+        sketch[i] = 0x4000000 + (fmix32(v + d) & 0x3ffffff);
+        break;
+      }
+    }
+  }
+}

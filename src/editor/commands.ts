@@ -1,0 +1,14 @@
+/** The command table: each command that exists is one small factory. Commands arrive with their capabilities. */
+import * as vscode from 'vscode';
+import type { TailorContext } from './context';
+import { trainAdapterCommand } from './trainCommand';
+
+const COMMANDS: Record<string, (ctx: TailorContext) => (...args: unknown[]) => unknown> = {
+  'tailor.trainAdapter': (ctx) => (arg) => trainAdapterCommand(ctx, arg),
+};
+
+export function registerCommands(ctx: TailorContext): void {
+  for (const [id, factory] of Object.entries(COMMANDS)) {
+    ctx.extension.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * "Train adapter on workspace". For now it mines the chosen folder in a worker thread, with a cancellable
+ * progress notification, and shows the corpus summary; training itself arrives with the training engine.
+ */
+import * as vscode from 'vscode';
+import { formatBytes, formatReport, summarize, summaryText, type CorpusSummary } from '../corpus/report';
+import type { Corpus } from '../corpus/types';
+import { isCancelled, TailorError } from '../errors';
+import { runInWorker } from '../train/workerClient';
+import type { TailorContext } from './context';
+import { mineSettings } from './settings';
+
+export const TRAINING_NOT_YET =
+  'Training is not part of this version of Tailor yet: this command stops at the corpus summary.';
+
+async function pickFolder(arg: unknown): Promise<vscode.WorkspaceFolder | undefined> {
+  if (arg instanceof vscode.Uri) return vscode.workspace.getWorkspaceFolder(arg);
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (folders.length <= 1) return folders[0];
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which folder should Tailor learn? Each folder gets its own adapter.' });
+}
+
+/** Mines one folder; resolves to the corpus, or undefined when cancelled. */
+export async function mineFolder(ctx: TailorContext, folder: vscode.WorkspaceFolder): Promise<Corpus | undefined> {
+  const started = Date.now();
+  ctx.log.info(`Mining ${folder.uri.fsPath}`);
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Tailor: mining ${folder.name}`, cancellable: true },
+    async (progress, token) => {
+      const controller = new AbortController();
+      const sub = token.onCancellationRequested(() => controller.abort());
+      try {
+        return await runInWorker(ctx.workerScript, { kind: 'mine', root: folder.uri.fsPath, settings: mineSettings(folder) }, {
+          signal: controller.signal,
+          onProgress: (p) => progress.report({ message: `${p.filesSeen} files seen, ${p.filesIncluded} kept (${formatBytes(p.bytesRead)} read) — ${p.current}` }),
+          onLog: (level, message) => ctx.log[level](message),
+        });
+      } catch (error) {
+        if (isCancelled(error)) {
+          ctx.log.info(`Mining ${folder.name} cancelled after ${Date.now() - started} ms`);
+          return undefined;
+        }
+        throw error;
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+}
+
+export async function trainAdapterCommand(ctx: TailorContext, arg?: unknown): Promise<CorpusSummary | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('Tailor reads and trains on workspace files only in a trusted workspace.');
+    return undefined;
+  }
+  if (ctx.busy) {
+    void vscode.window.showInformationMessage('Tailor is already working on a folder in this window. Wait for it or cancel it first.');
+    return undefined;
+  }
+  const folder = await pickFolder(arg);
+  if (!folder) {
+    if (!vscode.workspace.workspaceFolders?.length) void vscode.window.showInformationMessage('Open a folder first: Tailor learns the code of a workspace folder.');
+    return undefined;
+  }
+  if (folder.uri.scheme !== 'file') {
+    void vscode.window.showWarningMessage(`Tailor can only mine folders on this machine's disk; ${folder.name} is a ${folder.uri.scheme} folder.`);
+    return undefined;
+  }
+
+  await ctx.setBusy(true);
+  try {
+    const corpus = await mineFolder(ctx, folder);
+    if (!corpus) return undefined;
+    const report = formatReport(corpus, folder.name);
+    const uri = ctx.reports.put(folder, report);
+    const summary = summarize(corpus, folder.name);
+    ctx.log.info(`Mined ${folder.name} in ${corpus.elapsedMs} ms:\n${summaryText(summary)}`);
+    void showSummary(ctx, summary, uri);
+    return summary;
+  } catch (error) {
+    const message = error instanceof TailorError ? error.toString() : `Mining failed: ${(error as Error).message}`;
+    ctx.log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    void vscode.window.showErrorMessage(`Tailor: ${message}`, 'Show Log').then((choice) => choice && ctx.log.show());
+    return undefined;
+  } finally {
+    await ctx.setBusy(false);
+  }
+}
+
+/** The summary before anything else happens; the user can open the full report. */
+async function showSummary(ctx: TailorContext, summary: CorpusSummary, report: vscode.Uri): Promise<void> {
+  const detail = `${summaryText(summary)}\n\n${TRAINING_NOT_YET}`;
+  const title = summary.tooSmall ? `Tailor: ${summary.folder} is too small to train on` : `Tailor: corpus of ${summary.folder}`;
+  const show = summary.tooSmall ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  const choice = await show(title, { modal: true, detail }, 'Show Files');
+  if (choice === 'Show Files') await ctx.reports.show(report);
+}

@@ -1,0 +1,52 @@
+/**
+ * The worker thread: heavy work off the extension host's thread. It runs one job at a time per message and
+ * answers with progress, logs, and a single done or error.
+ */
+import { parentPort } from 'node:worker_threads';
+import { mineWorkspace } from '../corpus';
+import { isCancelled, TailorError } from '../errors';
+import { isHostMessage, type HostMessage, type WorkerError, type WorkerMessage } from './protocol';
+
+const running = new Map<string, AbortController>();
+
+function post(message: WorkerMessage): void {
+  parentPort!.postMessage(message);
+}
+
+function toWorkerError(error: unknown): WorkerError {
+  if (isCancelled(error)) return { code: 'cancelled', message: 'Cancelled.', fix: '' };
+  if (error instanceof TailorError) return { code: error.code, message: error.message, fix: error.fix };
+  const e = error as NodeJS.ErrnoException;
+  if (e?.code === 'ENOSPC') return { code: 'disk-full', message: 'The disk is full.', fix: 'Free some space and try again.' };
+  if (e?.code === 'ENOMEM' || /heap out of memory|Array buffer allocation failed/i.test(e?.message ?? '')) {
+    return { code: 'out-of-memory', message: 'Tailor ran out of memory.', fix: 'Close other programs or exclude large folders, then try again.' };
+  }
+  return { code: 'internal', message: `Unexpected error: ${e?.stack ?? String(error)}`, fix: 'Please report this with the log.' };
+}
+
+async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<void> {
+  const { runId, job } = message;
+  const controller = new AbortController();
+  running.set(runId, controller);
+  try {
+    const corpus = await mineWorkspace(job.root, {
+      ...job.settings,
+      signal: controller.signal,
+      onProgress: (progress) => post({ type: 'progress', runId, progress }),
+    });
+    post({ type: 'done', runId, result: corpus });
+  } catch (error) {
+    post({ type: 'error', runId, error: toWorkerError(error) });
+  } finally {
+    running.delete(runId);
+  }
+}
+
+parentPort?.on('message', (message: unknown) => {
+  if (!isHostMessage(message)) {
+    post({ type: 'log', runId: '', level: 'warn', message: `worker: dropped a malformed message: ${JSON.stringify(message)?.slice(0, 200)}` });
+    return;
+  }
+  if (message.type === 'cancel') running.get(message.runId)?.abort();
+  else void start(message);
+});

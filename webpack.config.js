@@ -1,0 +1,46 @@
+// Bundles: the extension host, the worker thread and the CLI (Node), and the webview app (browser).
+// Native packages stay external and ship in node_modules inside the .vsix.
+'use strict';
+const path = require('node:path');
+const fs = require('node:fs');
+
+const NATIVE = ['onnxruntime-node', 'webgpu'];
+
+/** @type {(env: unknown, argv: { mode?: string }) => import('webpack').Configuration[]} */
+module.exports = (_env, argv) => {
+  const production = argv.mode === 'production';
+  const common = {
+    mode: production ? 'production' : 'development',
+    devtool: production ? 'source-map' : 'eval-cheap-module-source-map',
+    resolve: { extensions: ['.ts', '.js'], conditionNames: ['node', 'require', 'import', 'default'] },
+    module: {
+      rules: [{ test: /\.ts$/, exclude: /node_modules/, loader: 'esbuild-loader', options: { target: 'es2022' } }],
+    },
+    infrastructureLogging: { level: 'warn' },
+    stats: 'errors-warnings',
+    performance: { hints: false },
+  };
+  const node = {
+    ...common,
+    target: 'node20',
+    devtool: production ? 'source-map' : 'source-map',
+    output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js', libraryTarget: 'commonjs2', clean: false },
+    externals: [{ vscode: 'commonjs vscode' }, ...NATIVE.map((n) => ({ [n]: `commonjs ${n}` }))],
+    node: { __dirname: false, __filename: false },
+  };
+  const configs = [
+    { ...node, name: 'extension', entry: { extension: './src/extension.ts' } },
+    { ...node, name: 'worker', entry: { worker: './src/train/worker.ts' } },
+    { ...node, name: 'cli', entry: { cli: './src/cli/entry.ts' } },
+  ];
+  if (fs.existsSync(path.join(__dirname, 'webview-ui', 'src', 'main.ts'))) {
+    configs.push({
+      ...common,
+      name: 'webview',
+      target: 'web',
+      entry: { webview: './webview-ui/src/main.ts' },
+      output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js' },
+    });
+  }
+  return configs;
+};
