@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { mineWorkspace } from '../../../src/corpus';
+import type { Corpus } from '../../../src/corpus/types';
+import { codeFile, makeTree, removeTree } from '../fixtureTree';
+
+const roots: string[] = [];
+after(() => roots.forEach(removeTree));
+
+async function mine(tree: Parameters<typeof makeTree>[0], exclude: string[] = []): Promise<Corpus> {
+  const root = makeTree(tree);
+  roots.push(root);
+  return mineWorkspace(root, { exclude });
+}
+
+const included = (c: Corpus) => c.files.map((f) => f.path).sort();
+const exclusion = (c: Corpus, p: string) => c.excluded.find((e) => e.path === p);
+
+describe('ignore rules', () => {
+  it('honours nested .gitignore files with negations, anchored and directory patterns', async () => {
+    const c = await mine({
+      '.gitignore': '*.log\n/build.ts\nlogs/\n!keep.log\n',
+      'build.ts': codeFile(1),
+      'src/build.ts': codeFile(2), // /build.ts is anchored to the root: this one stays
+      'src/app.log': 'x\n',
+      'src/keep.log': 'kept by negation\n',
+      'logs/today.ts': codeFile(3),
+      'src/logs': codeFile(4), // a file named logs is not matched by the directory pattern logs/
+      'pkg/.gitignore': '!*.log\nsecret-notes.md\n',
+      'pkg/debug.log': 'debug\n',
+      'pkg/secret-notes.md': '# notes\n',
+      'pkg/index.ts': codeFile(5),
+    });
+    assert.equal(exclusion(c, 'build.ts')?.kind, 'ignored');
+    assert.match(exclusion(c, 'build.ts')!.detail, /`\.gitignore:2` \(\/build\.ts\)/);
+    assert.equal(exclusion(c, 'src/app.log')?.kind, 'ignored');
+    assert.equal(exclusion(c, 'logs/')?.kind, 'ignored');
+    assert.equal(exclusion(c, 'logs/')?.files, 1);
+    assert.equal(exclusion(c, 'pkg/secret-notes.md')?.kind, 'ignored');
+    assert.match(exclusion(c, 'pkg/secret-notes.md')!.detail, /pkg\/\.gitignore:2/);
+    const kept = included(c);
+    assert.ok(kept.includes('src/build.ts'));
+    assert.ok(!kept.includes('build.ts'));
+    // Negations: keep.log is re-included by the root file; the nested file re-includes every log below it.
+    assert.equal(exclusion(c, 'src/keep.log')?.kind, 'unknown-type', 'keep.log is walked (then left out as not code)');
+    assert.notEqual(exclusion(c, 'pkg/debug.log')?.kind, 'ignored');
+    assert.ok(kept.includes('pkg/index.ts'));
+  });
+
+  it('applies .git/info/exclude, .tailorignore and the user exclude globs, in that order of precedence', async () => {
+    const c = await mine(
+      {
+        '.git/info/exclude': 'scratch/\n',
+        '.git/HEAD': 'ref: refs/heads/main\n',
+        '.tailorignore': 'fixtures/\n',
+        'scratch/a.ts': codeFile(1),
+        'fixtures/big.ts': codeFile(2),
+        'docs/gen/a.ts': codeFile(3),
+        'src/main.ts': codeFile(4),
+        'src/main.test.ts': codeFile(5),
+      },
+      ['docs/gen/', '*.test.ts'],
+    );
+    assert.equal(exclusion(c, 'scratch/')?.kind, 'ignored');
+    assert.match(exclusion(c, 'scratch/')!.detail, /\.git\/info\/exclude:1/);
+    assert.match(exclusion(c, 'fixtures/')!.detail, /\.tailorignore:1/);
+    assert.match(exclusion(c, 'docs/gen/')!.detail, /settings: tailor\.corpus\.exclude/);
+    assert.match(exclusion(c, 'src/main.test.ts')!.detail, /settings/);
+    assert.equal(exclusion(c, '.git/')?.kind, 'built-in');
+    assert.deepEqual(included(c), ['src/main.ts']);
+  });
+
+  it('leaves out built-in folders whole, as one line with the file count, and lets .tailorignore re-include them', async () => {
+    const c = await mine({
+      'node_modules/a/index.js': codeFile(1),
+      'node_modules/a/package.json': '{}',
+      'node_modules/b/lib/x.js': codeFile(2),
+      'vendor/lib.go': 'package lib\n\nfunc A() int { return 1 }\n',
+      '.tailorignore': '!vendor/\n',
+      'venv/pyvenv.cfg': 'home = /usr/bin\n',
+      'venv/lib/site.py': 'x = 1\n',
+      'env2/pyvenv.cfg': 'home = /usr/bin\n', // a virtualenv is known by its pyvenv.cfg, whatever its name
+      'env2/lib/mod.py': 'y = 2\n',
+      'package-lock.json': '{"lockfileVersion": 3}',
+      'src/index.ts': codeFile(3),
+    });
+    const nm = exclusion(c, 'node_modules/');
+    assert.equal(nm?.kind, 'built-in');
+    assert.equal(nm?.files, 3);
+    assert.equal(c.excluded.filter((e) => e.path.startsWith('node_modules/')).length, 1, 'one line for the whole folder');
+    assert.equal(exclusion(c, 'venv/')?.kind, 'built-in');
+    assert.equal(exclusion(c, 'env2/')?.files, 2);
+    assert.equal(exclusion(c, 'package-lock.json')?.kind, 'lockfile');
+    assert.ok(included(c).includes('vendor/lib.go'), 'vendor/ re-included by !vendor/ in .tailorignore');
+    assert.equal(c.totals.filesSeen, c.totals.filesIncluded + c.totals.filesExcluded);
+  });
+
+  it('keeps a re-included folder re-included for its contents', async () => {
+    const c = await mine({
+      '.gitignore': 'generated/\n',
+      '.tailorignore': '!generated/\n',
+      'generated/client.ts': codeFile(1),
+      'generated/deep/more.ts': codeFile(2),
+    });
+    assert.ok(included(c).includes('generated/client.ts'));
+    assert.ok(included(c).includes('generated/deep/more.ts'));
+  });
+});
