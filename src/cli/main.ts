@@ -19,7 +19,21 @@ Commands:
 
 class UsageError extends Error {}
 
-async function mine(args: string[]): Promise<number> {
+/** Where the CLI writes: the process's streams, or a test's buffers. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether progress may be drawn on `err`. */
+  interactive: boolean;
+}
+
+const processIo: Io = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  interactive: Boolean(process.stderr.isTTY),
+};
+
+async function mine(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -39,9 +53,9 @@ async function mine(args: string[]): Promise<number> {
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
-  const showProgress = !values.quiet && process.stderr.isTTY;
+  const showProgress = !values.quiet && io.interactive;
   const progress = (p: MineProgress) => {
-    process.stderr.write(`\r\x1b[Kmining: ${p.filesSeen} files seen, ${p.filesIncluded} kept, ${formatBytes(p.bytesRead)} read — ${p.current}`.slice(0, 160));
+    io.err(`\r\x1b[Kmining: ${p.filesSeen} files seen, ${p.filesIncluded} kept, ${formatBytes(p.bytesRead)} read — ${p.current}`.slice(0, 160));
   };
   try {
     const corpus = await mineWorkspace(folder, {
@@ -51,42 +65,41 @@ async function mine(args: string[]): Promise<number> {
       signal: controller.signal,
       ...(showProgress ? { onProgress: progress } : {}),
     });
-    if (showProgress) process.stderr.write('\r\x1b[K');
+    if (showProgress) io.err('\r\x1b[K');
     const name = path.basename(corpus.root);
-    if (values.json) process.stdout.write(JSON.stringify({ folder: name, ...corpus }, null, 2) + '\n');
-    else process.stdout.write(formatReport(corpus, name));
+    io.out(values.json ? JSON.stringify({ folder: name, ...corpus }, null, 2) + '\n' : formatReport(corpus, name));
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'mine':
-        return await mine(rest);
+        return await mine(rest, io);
       case undefined:
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(USAGE);
+        io.out(USAGE);
         return command === undefined ? 2 : 0;
       default:
         throw new UsageError(`Unknown command "${command}".`);
     }
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`tailor: ${(error as Error).message}\n\n${USAGE}`);
+      io.err(`tailor: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }
     if (isCancelled(error)) {
-      process.stderr.write('\ntailor: cancelled.\n');
+      io.err('\ntailor: cancelled.\n');
       return 130;
     }
     if (error instanceof TailorError) {
-      process.stderr.write(`tailor: ${error.toString()}\n`);
+      io.err(`tailor: ${error.toString()}\n`);
       return 1;
     }
     throw error;

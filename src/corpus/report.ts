@@ -34,6 +34,11 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/** "1 file", "2 files". */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** The headline numbers: the same in the CLI report, the editor's summary and the monitor. */
 export interface CorpusSummary {
   folder: string;
@@ -70,10 +75,10 @@ export function summaryText(s: CorpusSummary): string {
   const langs = s.languages.length ? s.languages.slice(0, 6).join(', ') + (s.languages.length > 6 ? ', …' : '') : 'none';
   const fws = s.frameworks.length ? s.frameworks.slice(0, 8).join(', ') + (s.frameworks.length > 8 ? ', …' : '') : 'none found';
   return [
-    `${s.filesIncluded} files (${formatBytes(s.bytesIncluded)}) to train on; ${s.filesExcluded} left out, ${s.secretsSkipped} of them for secrets.`,
+    `${plural(s.filesIncluded, 'file')} (${formatBytes(s.bytesIncluded)}) to train on; ${s.filesExcluded} left out, ${s.secretsSkipped} of them for secrets.`,
     `Languages: ${langs}.`,
     `Frameworks: ${fws}.`,
-    `Split: ${s.train.files} training files (${formatBytes(s.train.bytes)}), ${s.validation.files} validation files (${formatBytes(s.validation.bytes)}).`,
+    `Split: ${plural(s.train.files, 'training file')} (${formatBytes(s.train.bytes)}), ${plural(s.validation.files, 'validation file')} (${formatBytes(s.validation.bytes)}).`,
     ...(s.tooSmall ? [s.tooSmall] : []),
   ].join('\n');
 }
@@ -118,8 +123,8 @@ export function formatReport(corpus: Corpus, folderName: string): string {
   out.push('');
 
   out.push('Split (by file path: the same workspace always splits the same way)');
-  out.push(`  train       ${corpus.totals.train.files} files, ${formatBytes(corpus.totals.train.bytes)}`);
-  out.push(`  validation  ${corpus.totals.validation.files} files, ${formatBytes(corpus.totals.validation.bytes)}`);
+  out.push(`  train       ${plural(corpus.totals.train.files, 'file')}, ${formatBytes(corpus.totals.train.bytes)}`);
+  out.push(`  validation  ${plural(corpus.totals.validation.files, 'file')}, ${formatBytes(corpus.totals.validation.bytes)}`);
   if (corpus.tooSmall) out.push('  ' + corpus.tooSmall);
   out.push('');
 
@@ -132,16 +137,16 @@ export function formatReport(corpus: Corpus, folderName: string): string {
   }
   if (byKind.size === 0) out.push('  (nothing)');
   for (const [kind, list] of byKind) {
-    const files = list.reduce((n, e) => n + (e.files ?? 1), 0);
-    out.push(`  ${KIND_TITLES[kind]}: ${files} file${files === 1 ? '' : 's'}`);
+    const count = list.reduce((n, e) => n + (e.files ?? 1), 0);
+    out.push(`  ${KIND_TITLES[kind]}: ${plural(count, 'file')}`);
     for (const e of list) {
-      const count = e.files !== undefined ? ` (${e.files} file${e.files === 1 ? '' : 's'})` : '';
+      const count = e.files !== undefined ? ` (${plural(e.files, 'file')})` : '';
       out.push(`    ${e.path}${count}: ${e.detail}`);
     }
   }
   out.push('');
 
   out.push(`Included (${corpus.files.length} files)`);
-  for (const f of corpus.files) out.push(`  ${f.split === 'validation' ? 'V' : 'T'} ${f.path}  ${f.language}, ${f.lines} lines, ${formatBytes(f.bytes)}`);
+  for (const f of corpus.files) out.push(`  ${f.split === 'validation' ? 'V' : 'T'} ${f.path}  ${f.language}, ${plural(f.lines, 'line')}, ${formatBytes(f.bytes)}`);
   return out.join('\n') + '\n';
 }
