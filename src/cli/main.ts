@@ -1,4 +1,5 @@
 /** `tailor`: the engine without VS Code. */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatBytes, formatReport, mineWorkspace, type MineProgress } from '../corpus';
@@ -12,12 +13,18 @@ Commands:
       --exclude <glob>       extra exclude pattern, .gitignore syntax (repeatable)
       --max-file-kb <n>      leave out files larger than n KiB (default 1024)
       --no-builtin-excludes  also walk node_modules, vendored trees, build output and lock files
+      --threads <n>          threads that read and scan files (default: cores, at most 4)
       --quiet                no progress on stderr
 
   help               Show this help.
 `;
 
 class UsageError extends Error {}
+
+/** The worker script beside the CLI: dist/worker.js in the bundle, out/src/train/worker.js when compiled by tsc. */
+function workerScript(): string | undefined {
+  return [path.join(__dirname, 'worker.js'), path.join(__dirname, '..', 'train', 'worker.js')].find((p) => fs.existsSync(p));
+}
 
 /** Where the CLI writes: the process's streams, or a test's buffers. */
 export interface Io {
@@ -42,6 +49,7 @@ async function mine(args: string[], io: Io): Promise<number> {
       exclude: { type: 'string', multiple: true, default: [] },
       'max-file-kb': { type: 'string' },
       'no-builtin-excludes': { type: 'boolean', default: false },
+      threads: { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
   });
@@ -49,6 +57,8 @@ async function mine(args: string[], io: Io): Promise<number> {
   const folder = path.resolve(positionals[0]!);
   const maxKb = values['max-file-kb'] === undefined ? 1024 : Number(values['max-file-kb']);
   if (!Number.isFinite(maxKb) || maxKb <= 0) throw new UsageError(`--max-file-kb must be a positive number, not "${values['max-file-kb']}".`);
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new UsageError(`--threads must be a whole number of at least 1, not "${values.threads}".`);
 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -62,6 +72,8 @@ async function mine(args: string[], io: Io): Promise<number> {
       exclude: values.exclude,
       maxFileBytes: Math.round(maxKb * 1024),
       builtinExcludes: !values['no-builtin-excludes'],
+      scanWorker: workerScript(),
+      ...(threads ? { threads } : {}),
       signal: controller.signal,
       ...(showProgress ? { onProgress: progress } : {}),
     });

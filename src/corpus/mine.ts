@@ -2,23 +2,25 @@
  * Mining one workspace folder into a corpus: walk it under the ignore rules, judge every file, drop secrets,
  * binaries, generated code, data and duplicates, and split what is left into train and validation.
  *
- * File reads are synchronous into one reusable buffer — several times faster than promise-based reads for many
- * small files — in slices of a few milliseconds with an event-loop turn between, so progress and cancellation
- * still get through. Memory holds one file's content at a time plus a small record per file.
+ * The walk and everything decided by name run here, in a fixed order; file contents are judged in batches
+ * (judge.ts), inline for small trees and on scan worker threads for large ones (scanPool.ts), and the results are
+ * taken in the order the files were walked, so the corpus is the same however many threads did the work.
+ * File reads are synchronous into one reusable buffer per thread — several times faster than promise-based reads
+ * for many small files — and the walk yields to the event loop every few milliseconds, so progress and
+ * cancellation still get through. Memory holds a few batches of file contents at a time plus a record per file.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CancelledError, TailorError } from '../errors';
 import { builtinDirReason, hasBinaryExtension, isJunkFile, isLockfile } from './builtins';
-import { classifyContent, classifyName, decode, isSqlDump, type Verdict } from './classify';
-import { MIN_SHINGLES, NearDuplicateIndex, SKETCH_BINS } from './dedup';
-import { frameworksInManifest, isManifest } from './frameworks';
+import { classifyName } from './classify';
+import { NearDuplicateIndex, SKETCH_BINS } from './dedup';
 import { globRules, matchLayers, parseRules, type RuleLayer } from './ignoreRules';
-import { languageFromName, languageFromShebang, usefulness, type Language } from './language';
-import { formatBytes } from './report';
-import { scanBytes } from './scan';
-import { SECRET_POLICY, secretDirKind, secretFileKind, verifyCandidates, type SecretCandidate } from './secrets';
+import { ContentJudge, type ContentResult, type ContentTask } from './judge';
+import { ScanPool, type Judged } from './scanPool';
+import { SECRET_POLICY, secretDirKind, secretFileKind } from './secrets';
 import { assignSplits, DEFAULT_VALIDATION_FRACTION, tooSmallReason } from './split';
 import type {
   Corpus,
@@ -33,9 +35,11 @@ import type {
 } from './types';
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
-/** Configuration-like data files (JSON, YAML…) above this are data dumps. */
-const MAX_CONFIG_BYTES = 64 * 1024;
 const SLICE_MS = 12;
+/** Files per batch of content judging. */
+const BATCH = 64;
+/** Scan workers start only once this many files are queued: small trees are done before a thread would be up. */
+const POOL_AFTER = 2048;
 
 interface Frame {
   abs: string;
@@ -49,15 +53,26 @@ interface Frame {
 
 type Included = Omit<CorpusFile, 'split'>;
 
+/** A file whose content is to be judged, with where it was met. */
+interface Queued extends ContentTask {
+  rel: string;
+}
+
 export async function mineWorkspace(root: string, options: MineOptions = {}): Promise<Corpus> {
   return new Miner(root, options).run();
 }
 
 class Miner {
   private readonly maxBytes: number;
-  private readonly buffer: Buffer;
-  private readonly sketch = new Uint32Array(SKETCH_BINS);
-  private readonly candidates: SecretCandidate[] = [];
+  private readonly judge: ContentJudge;
+  private readonly sketches = new Uint32Array(BATCH * SKETCH_BINS);
+  private readonly queue: Queued[] = [];
+  /** Batches on scan workers, oldest first, with their files. */
+  private readonly inflight: Array<{ batch: Queued[]; judged: Promise<Judged> }> = [];
+  private pool: ScanPool | undefined;
+  private poolFailed = false;
+  private queuedTotal = 0;
+  private readonly threads: number;
   private readonly near: NearDuplicateIndex;
   private readonly nearPaths: string[] = [];
   private readonly byHash = new Map<string, string>();
@@ -79,7 +94,8 @@ class Miner {
     private readonly options: MineOptions,
   ) {
     this.maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-    this.buffer = Buffer.allocUnsafe(this.maxBytes + 1);
+    this.judge = new ContentJudge(this.maxBytes);
+    this.threads = options.threads ?? Math.min(4, os.availableParallelism());
     this.near = new NearDuplicateIndex(options.nearDuplicateThreshold ?? 0.85);
     this.userLayer = globRules(options.exclude ?? [], 'settings: tailor.corpus.exclude');
     this.builtins = options.builtinExcludes ?? true;
@@ -96,11 +112,17 @@ class Miner {
     if (infoLayer) rootLayers.push(infoLayer);
 
     const stack: Frame[] = [{ abs: this.rootReal, rel: '', layers: rootLayers, overridden: new Set(), reincluded: false }];
-    while (stack.length > 0) {
-      const frame = stack.pop()!;
-      const children = this.walkFolder(frame);
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
-      await this.maybeYield();
+    try {
+      while (stack.length > 0) {
+        const frame = stack.pop()!;
+        const children = this.walkFolder(frame);
+        for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+        await this.pump(false);
+        await this.maybeYield();
+      }
+      await this.pump(true);
+    } finally {
+      await this.pool?.close();
     }
 
     this.progress('split', true);
@@ -216,87 +238,81 @@ class Miner {
     if (byName) return this.exclude(rel, byName.kind, byName.detail);
     if (hasBinaryExtension(name)) return this.exclude(rel, 'binary', `${path.extname(name)} file`);
 
-    const read = this.read(abs);
-    if ('kind' in read) return this.exclude(rel, read.kind, read.detail);
-    if (read.bytes.length === 0) return this.exclude(rel, 'empty', 'empty file');
-
-    const decoded = decode(read.bytes);
-    if ('kind' in decoded) return this.exclude(rel, decoded.kind, decoded.detail);
-    const bytes = Buffer.from(decoded.bytes.buffer, decoded.bytes.byteOffset, decoded.bytes.byteLength);
-
-    let language: Language | undefined = languageFromName(name);
-    if (!language && bytes[0] === 0x23 && bytes[1] === 0x21) {
-      const end = bytes.indexOf(10);
-      language = languageFromShebang(bytes.toString('utf8', 0, end < 0 ? Math.min(bytes.length, 256) : end));
-    }
-    if (isManifest(name)) this.noteFrameworks(name, rel, bytes.toString('utf8'));
-    if (!language) {
-      const ext = path.extname(name);
-      return this.exclude(rel, 'unknown-type', ext ? `no known language uses ${ext}` : 'no extension or #! line names a language');
-    }
-    const use = usefulness(language, bytes.length, MAX_CONFIG_BYTES);
-    if (!use.use) return this.exclude(rel, use.why, use.detail);
-
-    this.candidates.length = 0;
-    const stats = scanBytes(bytes, this.sketch, this.candidates);
-    const verdict: Verdict | undefined =
-      classifyContent(bytes, stats) ??
-      (language.name === 'SQL' && isSqlDump(bytes.toString('latin1'), stats.lines) ? { kind: 'data', detail: 'SQL dump (mostly INSERT statements)' } : undefined);
-    if (verdict) return this.exclude(rel, verdict.kind, verdict.detail);
-
-    const found = this.candidates.length ? verifyCandidates(bytes, this.candidates) : [];
-    if (found.length > 0) {
-      for (const hit of found) this.secrets.push({ path: rel, kind: hit.kind, line: hit.line });
-      const first = found[0]!;
-      const more = found.length > 1 ? ` and ${found.length - 1} more` : '';
-      return this.exclude(rel, 'secret-content', `${first.kind} on line ${first.line}${more}`);
-    }
-
-    const sha1 = createHash('sha1').update(read.bytes).digest('hex');
-    const twin = this.byHash.get(sha1);
-    if (twin !== undefined) return this.exclude(rel, 'duplicate', `same content as ${twin}`);
-    this.byHash.set(sha1, rel);
-
-    if (stats.shingles >= MIN_SHINGLES) {
-      const near = this.near.check(this.sketch);
-      if (near) {
-        const pct = Math.round(near.similarity * 100);
-        return this.exclude(rel, 'near-duplicate', `~${pct}% the same as ${this.nearPaths[near.id]}`);
-      }
-      this.nearPaths.push(rel);
-    }
-
-    this.included.push({ path: rel, language: language.name, bytes: bytes.length, lines: stats.lines, sha1 });
-    this.progress('walk');
+    this.queue.push({ abs, name, rel });
   }
 
-  /** Reads a file into the shared buffer; says why not when it cannot or should not. */
-  private read(abs: string): { bytes: Buffer } | Verdict {
-    let fd: number;
-    try {
-      fd = fs.openSync(abs, 'r');
-    } catch (error) {
-      return readFailure(error);
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (size > this.maxBytes) {
-        return { kind: 'too-large', detail: `${formatBytes(size)}, over the ${formatBytes(this.maxBytes)} limit (setting tailor.corpus.maxFileSizeKB)` };
+  /**
+   * Sends queued files for judging in batches and takes the results in walk order. With `all`, waits for every
+   * batch; otherwise only keeps the number of batches on the workers bounded.
+   */
+  private async pump(all: boolean): Promise<void> {
+    while (this.queue.length >= BATCH || (all && this.queue.length > 0)) {
+      const batch = this.queue.splice(0, BATCH);
+      this.queuedTotal += batch.length;
+      if (!this.pool && !this.poolFailed && this.options.scanWorker && this.threads > 1 && this.queuedTotal > POOL_AFTER) {
+        this.pool = new ScanPool(this.options.scanWorker, this.threads, this.maxBytes);
       }
-      let n = 0;
-      for (;;) {
-        const got = fs.readSync(fd, this.buffer, n, this.buffer.length - n, null);
-        if (got === 0) break;
-        n += got;
-        if (n > this.maxBytes) return { kind: 'too-large', detail: `grew past the ${formatBytes(this.maxBytes)} limit while being read` };
+      if (!this.pool) {
+        // Batches still out on workers that failed come first: results are taken in walk order.
+        while (this.inflight.length > 0) await this.takeOldest();
+        this.take(batch, { results: this.judge.judgeAll(batch, this.sketches), sketches: this.sketches });
+        await this.maybeYield();
+        continue;
       }
-      this.bytesRead += n;
-      return { bytes: this.buffer.subarray(0, n) };
-    } catch (error) {
-      return readFailure(error);
-    } finally {
-      fs.closeSync(fd);
+      const judged = this.pool.judge(batch);
+      judged.catch(() => undefined); // handled when taken, in order; this only keeps it from counting as unhandled
+      this.inflight.push({ batch, judged });
+      if (this.inflight.length >= this.threads * 2) await this.takeOldest();
     }
+    while (all && this.inflight.length > 0) await this.takeOldest();
+  }
+
+  private async takeOldest(): Promise<void> {
+    const { batch, judged } = this.inflight.shift()!;
+    let result: Judged;
+    try {
+      result = await judged;
+    } catch {
+      // A scan worker failed (it could not start, or crashed): judge here instead, from this batch on.
+      this.poolFailed = true;
+      const pool = this.pool;
+      this.pool = undefined;
+      await pool?.close();
+      result = { results: this.judge.judgeAll(batch, this.sketches), sketches: this.sketches };
+    }
+    this.take(batch, result);
+    await this.maybeYield();
+  }
+
+  /** Records the judged batch: exclusions, secrets and frameworks, then exact and near-duplicate checks. */
+  private take(batch: readonly Queued[], { results, sketches }: Judged): void {
+    for (let i = 0; i < batch.length; i++) {
+      const { rel } = batch[i]!;
+      const r: ContentResult = results[i]!;
+      this.bytesRead += r.bytesRead;
+      if (r.frameworks) this.noteFrameworks(rel, r.frameworks);
+      if ('excluded' in r) {
+        for (const hit of r.secrets ?? []) this.secrets.push({ path: rel, kind: hit.kind, line: hit.line });
+        this.exclude(rel, r.excluded.kind, r.excluded.detail);
+        continue;
+      }
+      const twin = this.byHash.get(r.sha1);
+      if (twin !== undefined) {
+        this.exclude(rel, 'duplicate', `same content as ${twin}`);
+        continue;
+      }
+      this.byHash.set(r.sha1, rel);
+      if (r.sketch >= 0) {
+        const near = this.near.check(sketches.subarray(r.sketch * SKETCH_BINS, (r.sketch + 1) * SKETCH_BINS));
+        if (near) {
+          this.exclude(rel, 'near-duplicate', `~${Math.round(near.similarity * 100)}% the same as ${this.nearPaths[near.id]}`);
+          continue;
+        }
+        this.nearPaths.push(rel);
+      }
+      this.included.push({ path: rel, language: r.language, bytes: r.bytes, lines: r.lines, sha1: r.sha1 });
+    }
+    this.progress('walk');
   }
 
   private readSmallText(abs: string): string | undefined {
@@ -332,9 +348,9 @@ class Miner {
     this.exclude(shown, 'symlink-internal', `link to ${target}, which is mined at its own path`);
   }
 
-  private noteFrameworks(name: string, rel: string, text: string): void {
+  private noteFrameworks(rel: string, names: readonly string[]): void {
     const folder = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
-    for (const fw of frameworksInManifest(name, text)) this.frameworks.push({ name: fw, folder, manifest: rel });
+    for (const fw of names) this.frameworks.push({ name: fw, folder, manifest: rel });
   }
 
   private exclude(rel: string, kind: ExclusionKind, detail: string, files?: number): void {
@@ -446,13 +462,6 @@ export function countFiles(abs: string): number {
     }
   }
   return count;
-}
-
-function readFailure(error: unknown): Verdict {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return { kind: 'vanished', detail: 'deleted while the workspace was being mined' };
-  if (code === 'EISDIR') return { kind: 'special-file', detail: 'became a folder while being mined' };
-  return { kind: 'unreadable', detail: `could not be read (${errno(error)})` };
 }
 
 function errno(error: unknown): string {

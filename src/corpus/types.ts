@@ -123,6 +123,13 @@ export interface MineOptions {
   nearDuplicateThreshold?: number;
   /** Turn off built-in excludes (node_modules, vendored trees, build output, lock files). For benchmarks. */
   builtinExcludes?: boolean;
+  /**
+   * A worker script that serves content judging (the bundled worker, which does when started with
+   * `workerData.role` "corpus-scan"). Without one, or with `threads` 1, everything runs on the calling thread.
+   */
+  scanWorker?: string;
+  /** Scan threads for large trees; default: the machine's parallelism, at most 4. */
+  threads?: number;
   signal?: AbortSignal;
   onProgress?: (progress: MineProgress) => void;
   /** Minimum interval between progress callbacks, ms. */

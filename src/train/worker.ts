@@ -1,9 +1,11 @@
 /**
- * The worker thread: heavy work off the extension host's thread. It runs one job at a time per message and
- * answers with progress, logs, and a single done or error.
+ * The worker thread: heavy work off the extension host's thread. It runs the jobs it is sent and answers each
+ * with progress, logs, and a single done or error. Started with `workerData.role` "corpus-scan", the same
+ * script is instead one of the miner's scan threads.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { mineWorkspace } from '../corpus';
+import { SCAN_ROLE, serveScanRequests } from '../corpus/scanPool';
 import { isCancelled, TailorError } from '../errors';
 import { isHostMessage, type HostMessage, type WorkerError, type WorkerMessage } from './protocol';
 
@@ -31,6 +33,7 @@ async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<
   try {
     const corpus = await mineWorkspace(job.root, {
       ...job.settings,
+      scanWorker: __filename,
       signal: controller.signal,
       onProgress: (progress) => post({ type: 'progress', runId, progress }),
     });
@@ -42,11 +45,16 @@ async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<
   }
 }
 
-parentPort?.on('message', (message: unknown) => {
-  if (!isHostMessage(message)) {
-    post({ type: 'log', runId: '', level: 'warn', message: `worker: dropped a malformed message: ${JSON.stringify(message)?.slice(0, 200)}` });
-    return;
-  }
-  if (message.type === 'cancel') running.get(message.runId)?.abort();
-  else void start(message);
-});
+const role = (workerData as { role?: string; maxBytes?: number } | null)?.role;
+if (role === SCAN_ROLE) {
+  serveScanRequests(parentPort!, (workerData as { maxBytes: number }).maxBytes);
+} else {
+  parentPort?.on('message', (message: unknown) => {
+    if (!isHostMessage(message)) {
+      post({ type: 'log', runId: '', level: 'warn', message: `worker: dropped a malformed message: ${JSON.stringify(message)?.slice(0, 200)}` });
+      return;
+    }
+    if (message.type === 'cancel') running.get(message.runId)?.abort();
+    else void start(message);
+  });
+}
