@@ -1,0 +1,82 @@
+// Driving the workbench like a person: the command palette, the modal summary dialog, the editor.
+import * as assert from 'node:assert/strict';
+
+export const COMMAND_LABEL = 'Tailor: Train adapter on workspace';
+
+/** Monaco renders spaces as U+00A0; compare text with ordinary spaces. */
+export const plain = (text) => text.replace(/\u00a0/g, ' ');
+
+/** Opens the command palette (F1), types the label and returns the labels it offers. */
+export async function searchPalette(page, label) {
+  await page.locator('.monaco-workbench').first().click({ position: { x: 700, y: 450 } }).catch(() => {});
+  const input = page.locator('.quick-input-widget input');
+  // F1 can be swallowed while the workbench is still starting up; try again until the palette shows.
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw new Error(`the command palette did not open on F1: ${error.message}`);
+    }
+  }
+  await input.fill(`>${label}`);
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await rows.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => {});
+  // The list filters as the text arrives; give the exact entry a moment before reading the list.
+  await rows.filter({ hasText: label }).first().waitFor({ state: 'visible', timeout: 3_000 }).catch(() => {});
+  return (await rows.allInnerTexts()).map((t) => plain(t).split('\n')[0].trim());
+}
+
+/**
+ * Searches the palette until it offers `label`: an extension's commands join the palette only once the extension
+ * host has read its manifest, a few seconds after the workbench shows. Returns what the palette offered last.
+ */
+export async function waitForPaletteEntry(page, label, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const offered = await searchPalette(page, label);
+    if (offered.some((t) => t.startsWith(label)) || Date.now() > deadline) return offered;
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(2_000);
+  }
+}
+
+/** Runs the palette entry `label` and returns the modal dialog that follows. */
+export async function runFromPalette(page, label) {
+  const offered = await waitForPaletteEntry(page, label);
+  assert.ok(
+    offered.some((t) => t.startsWith(label)),
+    `the command palette does not offer "${label}"; it offers: ${offered.join(' | ') || '(nothing)'}`,
+  );
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first().click();
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ state: 'visible', timeout: 180_000 });
+  return dialog;
+}
+
+/** Checks the corpus summary dialog; returns its text. */
+export async function checkSummaryDialog(dialog, { folder, language }) {
+  const text = plain(await dialog.innerText());
+  assert.match(text, new RegExp(`Tailor: corpus of ${folder}`), `dialog title:\n${text}`);
+  const files = /(\d+) files \([\d.]+ (?:B|KiB|MiB|GiB)\) to train on; (\d+) left out, (\d+) of them for secrets\./.exec(text);
+  assert.ok(files, `the dialog has no "N files (…) to train on" line:\n${text}`);
+  assert.ok(Number(files[1]) > 0, 'some files to train on');
+  assert.match(text, new RegExp(`Languages: [^\\n]*\\b${language}\\b`), `the dialog should name ${language}:\n${text}`);
+  assert.match(text, /Split: \d+ training files/);
+  assert.match(text, /Training is not part of this version of Tailor yet/);
+  return text;
+}
+
+/** Clicks "Show Files" and waits for the report editor; returns its first lines. */
+export async function showFiles(page, dialog, folder) {
+  await dialog.locator('.monaco-button', { hasText: 'Show Files' }).first().click();
+  await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+  const tab = page.locator('.tabs-container .tab', { hasText: 'Corpus report.txt' });
+  await tab.first().waitFor({ state: 'visible', timeout: 30_000 });
+  const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines');
+  await lines.filter({ hasText: 'Tailor corpus report' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  const text = plain(await lines.first().innerText());
+  assert.match(text, new RegExp(`Tailor corpus report: ${folder}`), `editor text:\n${text.slice(0, 400)}`);
+  return text;
+}
