@@ -9,6 +9,11 @@ import ignore, { type Ignore } from 'ignore';
 export interface RuleLayer {
   /** Folder the patterns are relative to, relative to the root, "" for the root. */
   dir: string;
+  /**
+   * For rules from folders above the root (the enclosing repository's `.gitignore` files when a workspace is a
+   * subfolder of it): the root's path relative to the rules' folder, with a trailing "/".
+   */
+  prefix?: string;
   /** The file the rules came from, relative to the root, or a description ("settings: tailor.corpus.exclude"). */
   source: string;
   matcher: Ignore;
@@ -25,7 +30,7 @@ export interface RuleMatch {
 const ignoreCase = process.platform === 'darwin' || process.platform === 'win32';
 
 /** Rules from the text of an ignore file; each rule remembers its line for the report. */
-export function parseRules(text: string, dir: string, source: string): RuleLayer | undefined {
+export function parseRules(text: string, dir: string, source: string, prefix?: string): RuleLayer | undefined {
   const patterns: Array<{ pattern: string; mark: string }> = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -34,7 +39,8 @@ export function parseRules(text: string, dir: string, source: string): RuleLayer
     patterns.push({ pattern: line, mark: String(i + 1) });
   }
   if (patterns.length === 0) return undefined;
-  return { dir, source, matcher: ignore({ ignorecase: ignoreCase }).add(patterns) };
+  const matcher = ignore({ ignorecase: ignoreCase }).add(patterns);
+  return prefix ? { dir, prefix, source, matcher } : { dir, source, matcher };
 }
 
 /** Rules given as a list of globs (the user's settings), not from a file. */
@@ -60,7 +66,7 @@ export function matchLayers(
   let rule: object | undefined;
   const undone: object[] = [];
   for (const layer of layers) {
-    const local = layer.dir ? relPath.slice(layer.dir.length + 1) : relPath;
+    const local = (layer.prefix ?? '') + (layer.dir ? relPath.slice(layer.dir.length + 1) : relPath);
     const r = layer.matcher.checkIgnore(local);
     if (r.ignored && r.rule && !overridden.has(r.rule)) {
       const where = /^\d+$/.test(r.rule.mark ?? '') ? `${layer.source}:${r.rule.mark}` : layer.source;

@@ -106,10 +106,7 @@ class Miner {
     this.rootReal = this.resolveRoot();
     this.sliceStart = Date.now();
 
-    const rootLayers: RuleLayer[] = [];
-    const exclude = this.readSmallText(path.join(this.rootReal, '.git', 'info', 'exclude'));
-    const infoLayer = exclude === undefined ? undefined : parseRules(exclude, '', '.git/info/exclude');
-    if (infoLayer) rootLayers.push(infoLayer);
+    const rootLayers = this.repositoryLayers();
 
     const stack: Frame[] = [{ abs: this.rootReal, rel: '', layers: rootLayers, overridden: new Set(), reincluded: false }];
     try {
@@ -313,6 +310,49 @@ class Miner {
       this.included.push({ path: rel, language: r.language, bytes: r.bytes, lines: r.lines, sha1: r.sha1 });
     }
     this.progress('walk');
+  }
+
+  /**
+   * Rules that apply from outside the walk: `.git/info/exclude` of the repository the folder is in, and when the
+   * folder is a subfolder of a repository, the `.gitignore` files from the repository's root down to it — as git
+   * would apply them.
+   */
+  private repositoryLayers(): RuleLayer[] {
+    const above: string[] = [];
+    let repo: string | undefined;
+    for (let dir = this.rootReal; ; ) {
+      if (fs.existsSync(path.join(dir, '.git'))) {
+        repo = dir;
+        break;
+      }
+      const parent = path.dirname(dir);
+      if (parent === dir || above.length >= 64) break;
+      above.unshift(dir);
+      dir = parent;
+    }
+    if (!repo) return [];
+    const layers: RuleLayer[] = [];
+    const toRoot = (from: string) => path.relative(from, this.rootReal).split(path.sep).join('/');
+    const exclude = this.readSmallText(path.join(this.gitDir(repo), 'info', 'exclude'));
+    const prefix = repo === this.rootReal ? undefined : toRoot(repo) + '/';
+    const info = exclude === undefined ? undefined : parseRules(exclude, '', prefix ? `${path.join(repo, '.git', 'info', 'exclude')}` : '.git/info/exclude', prefix);
+    if (info) layers.push(info);
+    // The root's own .gitignore is read by the walk; those of the folders between the repository and it are not.
+    for (const dir of [repo, ...above].filter((d) => d !== this.rootReal)) {
+      const text = this.readSmallText(path.join(dir, '.gitignore'));
+      const layer = text === undefined ? undefined : parseRules(text, '', path.join(dir, '.gitignore'), toRoot(dir) + '/');
+      if (layer) layers.push(layer);
+    }
+    // A folder the repository ignores, opened on purpose, is mined: rules that ignore the folder itself are dropped.
+    return layers.filter((layer) => !layer.prefix || !layer.matcher.ignores(layer.prefix));
+  }
+
+  /** The git directory of a repository: `.git`, or where a `.git` file (worktree, submodule) points. */
+  private gitDir(repo: string): string {
+    const dotGit = path.join(repo, '.git');
+    const pointer = this.readSmallText(dotGit);
+    const target = pointer && /^gitdir:\s*(.+)$/m.exec(pointer)?.[1]?.trim();
+    return target ? path.resolve(repo, target) : dotGit;
   }
 
   private readSmallText(abs: string): string | undefined {

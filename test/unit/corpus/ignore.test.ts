@@ -105,4 +105,29 @@ describe('ignore rules', () => {
     assert.ok(included(c).includes('generated/client.ts'));
     assert.ok(included(c).includes('generated/deep/more.ts'));
   });
+
+  it('applies the enclosing repository’s rules when the workspace is a subfolder of it', async () => {
+    const repo = makeTree({
+      '.git/HEAD': 'ref: refs/heads/main\n',
+      '.git/info/exclude': 'local-notes.md\n',
+      '.gitignore': '*.log\nbuild/\nscratch/\n',
+      'packages/.gitignore': 'fixtures/\n',
+      'packages/app/src/index.ts': codeFile(1),
+      'packages/app/src/debug.log': 'x\n',
+      'packages/app/build/out.ts': codeFile(2),
+      'packages/app/fixtures/f.ts': codeFile(3),
+      'packages/app/local-notes.md': '# mine\n',
+      'scratch/tool/main.ts': codeFile(4),
+    });
+    roots.push(repo);
+    const c = await mineWorkspace(`${repo}/packages/app`);
+    assert.deepEqual(included(c), ['src/index.ts']);
+    assert.match(exclusion(c, 'src/debug.log')!.detail, /\.gitignore:1/);
+    assert.equal(exclusion(c, 'build/')?.kind, 'ignored');
+    assert.match(exclusion(c, 'fixtures/')!.detail, /packages\/\.gitignore:1/);
+    assert.match(exclusion(c, 'local-notes.md')!.detail, /info\/exclude:1/);
+    // A folder the repository ignores is still mined when it is the workspace.
+    const scratch = await mineWorkspace(`${repo}/scratch/tool`);
+    assert.deepEqual(included(scratch), ['main.ts']);
+  });
 });
