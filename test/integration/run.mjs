@@ -34,7 +34,8 @@ function heading(text) {
 function compileTests() {
   const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
   const r = spawnSync(tsc, ['-p', 'tsconfig.test.json'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`tsc -p tsconfig.test.json failed (exit ${r.status ?? r.signal})`);
+  if (r.error) throw new Error(`tsc could not start (${r.error.message}): run \`npm run setup\` (npm ci) first`);
+  if (r.status !== 0) throw new Error(`tsc -p tsconfig.test.json failed (exit ${r.status ?? r.signal}): fix the type errors above`);
 }
 
 async function runSuite() {

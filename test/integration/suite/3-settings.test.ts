@@ -6,12 +6,16 @@ import { EXPECTED } from '../fixtures';
 import { exclusionLine, includedPaths, reportText, setExclude, trainOn, workspaceFolder } from './helpers';
 
 describe('tailor.corpus.exclude', () => {
-  after(async () => {
+  // Each test starts from no exclude setting, whatever the one before it left behind.
+  afterEach(async () => {
     const alpha = workspaceFolder('alpha');
     const beta = workspaceFolder('beta');
-    await setExclude(undefined, vscode.ConfigurationTarget.Workspace, alpha, [alpha, beta]).catch(() => {});
-    await setExclude(undefined, vscode.ConfigurationTarget.WorkspaceFolder, beta).catch(() => {});
-    fs.rmSync(path.join(beta.uri.fsPath, '.vscode'), { recursive: true, force: true });
+    await setExclude(undefined, vscode.ConfigurationTarget.Workspace, alpha, [alpha]);
+    await setExclude(undefined, vscode.ConfigurationTarget.WorkspaceFolder, beta, [alpha, beta]);
+  });
+
+  after(() => {
+    fs.rmSync(path.join(workspaceFolder('beta').uri.fsPath, '.vscode'), { recursive: true, force: true });
   });
 
   it('drops a file on the next run when set for the workspace, and brings it back when cleared', async () => {

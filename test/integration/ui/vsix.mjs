@@ -1,0 +1,92 @@
+// The .vsix check: package the extension with vsce, look inside, install it into a fresh code-server extensions
+// folder, and run "Tailor: Train adapter on workspace" from the palette with no development path: the packaged
+// extension must activate and its worker bundle must be inside. Standalone: `node test/integration/ui/vsix.mjs`.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { codeServerCli, makeScratch, openWorkbench, repoRoot, saveScreenshot } from '../host/codeServer.mjs';
+import { COMMAND_LABEL, checkSummaryDialog, runFromPalette, showFiles } from './palette.mjs';
+import { fixtureFolder } from './trainCommand.mjs';
+
+/** What the .vsix must and must not hold (paths inside it, under extension/). */
+const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js'];
+const FORBIDDEN = /^extension\/(?:src|test|node_modules|\.cache|samples|bench|out|scripts|webview-ui|\.vscode|\.ci)\/|^extension\/.*\.(?:ts|map|vsix)$/;
+
+function vsixEntries(vsix) {
+  const r = spawnSync('unzip', ['-Z1', vsix], { encoding: 'utf8' });
+  if (r.error) throw new Error(`cannot list ${vsix}: ${r.error.message} (install unzip)`);
+  if (r.status !== 0) throw new Error(`unzip -Z1 ${vsix} failed: ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+export function packageVsix(outDir) {
+  const vsix = path.join(outDir, 'tailor.vsix');
+  const vsce = path.join(repoRoot, 'node_modules', '.bin', 'vsce');
+  // stdin closed: a question from vsce fails the step instead of waiting forever.
+  const r = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--out', vsix], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 300_000,
+  });
+  if (r.status !== 0 || !fs.existsSync(vsix)) throw new Error(`vsce package failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
+  return vsix;
+}
+
+export async function run() {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tailor-vsix-'));
+  const { folder, language, cleanup } = fixtureFolder(undefined);
+  const name = path.basename(folder);
+  try {
+    const vsix = packageVsix(work);
+    const entries = vsixEntries(vsix);
+    for (const need of REQUIRED) assert.ok(entries.includes(need), `${need} is missing from the .vsix (entries: ${entries.join(', ')})`);
+    const stray = entries.filter((e) => FORBIDDEN.test(e));
+    assert.deepEqual(stray, [], `the .vsix holds files that .vscodeignore should keep out`);
+    console.log(`vsix: ${path.basename(vsix)}, ${(fs.statSync(vsix).size / 1024).toFixed(1)} KiB: ${entries.filter((e) => e.startsWith('extension/')).join(', ')}`);
+
+    const extensionsDir = path.join(work, 'extensions');
+    const cliScratch = makeScratch('tailor-vsix-cli-');
+    try {
+      const out = codeServerCli(['--install-extension', vsix, '--extensions-dir', extensionsDir, '--user-data-dir', path.join(cliScratch, 'user-data')], { scratch: cliScratch });
+      assert.match(out, /successfully installed/i, `code-server --install-extension said:\n${out}`);
+    } finally {
+      fs.rmSync(cliScratch, { recursive: true, force: true });
+    }
+    const installed = fs.readdirSync(extensionsDir).filter((d) => d.startsWith('tailor-dev.tailor-'));
+    assert.equal(installed.length, 1, `expected tailor-dev.tailor-* in ${extensionsDir}, found ${fs.readdirSync(extensionsDir).join(', ')}`);
+    assert.ok(fs.existsSync(path.join(extensionsDir, installed[0], 'dist', 'worker.js')), 'the installed extension has dist/worker.js');
+    console.log(`vsix: installed as ${installed[0]}; opening ${folder} without a development path`);
+
+    const wb = await openWorkbench({ workspace: folder, extensionsDir, scratchPrefix: 'tailor-vsix-cs-' });
+    try {
+      const dialog = await runFromPalette(wb.page, COMMAND_LABEL);
+      const text = await checkSummaryDialog(dialog, { folder: name, language });
+      console.log(`vsix: summary dialog:\n${text.replace(/^/gm, '    ')}`);
+      await showFiles(wb.page, dialog, name);
+      console.log('vsix: "Show Files" opened the report');
+    } catch (error) {
+      const shot = await saveScreenshot(wb.page, 'vsix');
+      if (shot) console.error(`vsix: screenshot of the failure: ${shot}`);
+      console.error(`vsix: code-server log (last lines):\n${wb.server.output.slice(-20).join('\n')}`);
+      throw error;
+    } finally {
+      await wb.dispose();
+    }
+  } finally {
+    cleanup();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run().then(
+    () => console.log('vsix: PASS'),
+    (error) => {
+      console.error(`vsix: FAIL: ${error?.stack ?? error}`);
+      process.exitCode = 1;
+    },
+  );
+}
