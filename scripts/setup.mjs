@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+function run(cmd, args) {
+  try {
+    execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  } catch (error) {
+    console.error(`setup: \`${path.basename(cmd)} ${args.join(' ')}\` failed (${error.status ?? error.signal ?? error.message}); see its output above.`);
+    process.exit(1);
+  }
+}
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
@@ -20,7 +27,7 @@ if (major < 20 || (major === 20 && minor < 19)) {
 // 1. npm packages
 const lock = path.join(root, 'package-lock.json');
 const stamp = path.join(root, 'node_modules', '.tailor-installed');
-const lockHash = createHash('sha256').update(fs.readFileSync(lock)).update(fs.readFileSync(path.join(root, 'package.json'))).digest('hex');
+const lockHash = createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
 if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== lockHash) {
   console.log('setup: installing npm packages (npm ci)…');
   run(npm, ['ci', '--no-audit', '--no-fund']);

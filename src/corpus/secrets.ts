@@ -208,6 +208,13 @@ const RULES: readonly Rule[] = [
     re: /(?:passw(?:or)?d|pwd|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|auth[_.-]?key|credential|signing[_.-]?key|encryption[_.-]?key)[A-Za-z0-9_.-]*["']?[ \t]*(?::=|=>|:|=|\?\?=|\|\|=)[ \t]*[[(]?[ \t]*(?:b|r|u|f|@)?(["'`])([^"'`\s]{6,256})\1/gi,
     accept: (m, text) => looksRandom(nameAt(text, m.index), m[2]!),
   },
+  {
+    // The same in configuration files, unquoted: `db.password=…` (.properties, .ini), `api_key: …` (YAML).
+    kind: 'assignment',
+    keywords: ASSIGNMENT_KEYWORDS,
+    re: /^[ \t]*(?:export[ \t]+)?[A-Za-z0-9_.-]*(?:passw(?:or)?d|pwd|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|auth[_.-]?key|credential|signing[_.-]?key|encryption[_.-]?key)[A-Za-z0-9_.-]*[ \t]*[:=][ \t]*([A-Za-z0-9+/=_\-!@#$%^&*.~]{8,256})[ \t]*\r?$/gim,
+    accept: (m, text) => looksRandom(nameAt(text, m.index + m[0].search(/[A-Za-z]/)), m[1]!),
+  },
 ];
 
 /** A deterministic automaton (Aho–Corasick) over bytes that finds every keyword, ignoring ASCII case. */
@@ -299,7 +306,8 @@ export function verifyCandidates(bytes: Uint8Array, candidates: readonly SecretC
     rule.re.lastIndex = 0;
     for (let m = rule.re.exec(text); m; m = rule.re.exec(text)) {
       if (rule.accept && !rule.accept(m, text)) continue;
-      const kind = rule.kind === 'assignment' ? `high-entropy value assigned to "${nameAt(text, m.index)}"` : rule.kind;
+      const at = m.index + Math.max(0, m[0].search(/[A-Za-z]/));
+      const kind = rule.kind === 'assignment' ? `high-entropy value assigned to "${nameAt(text, at)}"` : rule.kind;
       hits.push({ kind, line: c.line });
       break;
     }

@@ -78,13 +78,16 @@ describe('secrets', () => {
       conn: `DATABASE_URL = "${FAKE.conn}"\n`,
       assigned: `export const apiKey = "${FAKE.assigned}";\n`,
     };
+    // Configuration files, where values go unquoted.
+    tree['config/application.properties'] = `server.port=8080\nspring.datasource.password=Xk29dkf93kd!\n`;
+    tree['config/settings.yml'] = `debug: false\nstripe_api_key: ${FAKE.assigned}\n`;
     for (const [name, line] of Object.entries(planted)) tree[`src/${name}.ts`] = codeFile(name.length) + line + codeFile(name.length + 100, 10);
     tree['src/clean.ts'] = codeFile(999);
     const root = makeTree(tree);
     roots.push(root);
     const c = await mineWorkspace(root);
-    for (const name of Object.keys(planted)) {
-      const e = c.excluded.find((x) => x.path === `src/${name}.ts`);
+    for (const name of [...Object.keys(planted).map((n) => `src/${n}.ts`), 'config/application.properties', 'config/settings.yml']) {
+      const e = c.excluded.find((x) => x.path === name);
       assert.equal(e?.kind, 'secret-content', `${name} should be found`);
       assert.match(e!.detail, /on line \d+/);
     }
@@ -110,6 +113,11 @@ describe('secrets', () => {
       ' * (string should contain -----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY----- )',
       'const secretName = "payments/stripe/api-key";',
       'tokenType = "refresh_token"',
+      'password: ${DB_PASSWORD}',
+      'spring.datasource.password=changeme',
+      '  token_endpoint: https://auth.example.com/oauth/token',
+      'const password = await getPassword(user);',
+      'secret_key_base: <%= ENV["SECRET_KEY_BASE"] %>',
     ];
     for (const line of clean) assert.deepEqual(findSecrets(line), [], line);
   });
