@@ -54,6 +54,7 @@ const NOISE = [
   /^Creation of workbench contribution/,
   /ENOTFOUND|EAI_AGAIN|Timed out waiting for authentication provider/,
   /refused to show dialog in tests|Dialog requested during smoke test/,
+  /^Failed snippets from folder/,
 ];
 const isNoise = (text) => NOISE.some((re) => re.test(text));
 

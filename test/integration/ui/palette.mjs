@@ -51,7 +51,15 @@ export async function runFromPalette(page, label) {
   );
   await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first().click();
   const dialog = page.locator('.monaco-dialog-box');
-  await dialog.waitFor({ state: 'visible', timeout: 180_000 });
+  // A failure shows an error notification instead of the dialog: report it rather than waiting out the limit.
+  const error = page.locator('.notifications-toasts .notification-toast', { has: page.locator('.codicon-error') });
+  await Promise.race([
+    dialog.waitFor({ state: 'visible', timeout: 180_000 }),
+    error.first().waitFor({ state: 'visible', timeout: 180_000 }).catch(() => new Promise(() => {})),
+  ]);
+  if (!(await dialog.isVisible()) && (await error.count()) > 0) {
+    throw new Error(`"${label}" showed an error instead of the summary dialog: ${plain(await error.first().innerText())}`);
+  }
   return dialog;
 }
 
@@ -68,10 +76,8 @@ export async function checkSummaryDialog(dialog, { folder, language }) {
   return text;
 }
 
-/** Clicks "Show Files" and waits for the report editor; returns its first lines. */
-export async function showFiles(page, dialog, folder) {
-  await dialog.locator('.monaco-button', { hasText: 'Show Files' }).first().click();
-  await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+/** The text report in the active editor: waits for it and checks its first line; returns the visible text. */
+async function checkReportEditor(page, folder) {
   const tab = page.locator('.tabs-container .tab', { hasText: 'Corpus report.txt' });
   await tab.first().waitFor({ state: 'visible', timeout: 30_000 });
   const lines = page.locator('.editor-group-container.active .monaco-editor .view-lines');
@@ -79,4 +85,30 @@ export async function showFiles(page, dialog, folder) {
   const text = plain(await lines.first().innerText());
   assert.match(text, new RegExp(`Tailor corpus report: ${folder}`), `editor text:\n${text.slice(0, 400)}`);
   return text;
+}
+
+/**
+ * Clicks "Show Files" and checks what opens: the text report in an editor, or the corpus report panel (a webview
+ * headed "Corpus of <folder>") whose "Open as Text" then opens the text report. Returns which it was and the text
+ * report's visible lines.
+ */
+export async function showFiles(page, dialog, folder) {
+  await dialog.locator('.monaco-button', { hasText: 'Show Files' }).first().click();
+  await dialog.waitFor({ state: 'hidden', timeout: 30_000 });
+  const textTab = page.locator('.tabs-container .tab', { hasText: 'Corpus report.txt' }).first();
+  const panelTab = page.locator('.tabs-container .tab', { hasText: `Corpus of ${folder}` }).first();
+  await Promise.race([
+    textTab.waitFor({ state: 'visible', timeout: 30_000 }),
+    panelTab.waitFor({ state: 'visible', timeout: 30_000 }),
+  ]).catch(() => {
+    throw new Error(`"Show Files" opened neither the text report ("Corpus report.txt") nor a "Corpus of ${folder}" panel`);
+  });
+  const viaPanel = await panelTab.isVisible();
+  if (viaPanel) {
+    const panel = page.locator('iframe.webview.ready').last().contentFrame().frameLocator('iframe#active-frame');
+    const heading = panel.getByRole('heading', { name: `Corpus of ${folder}` });
+    await heading.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await panel.getByRole('button', { name: 'Open as Text' }).first().click();
+  }
+  return { via: viaPanel ? `the "Corpus of ${folder}" panel, then "Open as Text"` : 'the text report', text: await checkReportEditor(page, folder) };
 }

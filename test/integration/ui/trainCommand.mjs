@@ -30,7 +30,7 @@ export async function run({ workspace } = {}) {
     const text = await checkSummaryDialog(dialog, { folder: name, language });
     console.log(`ui: summary dialog:\n${text.replace(/^/gm, '    ')}`);
     const report = await showFiles(wb.page, dialog, name);
-    console.log(`ui: "Show Files" opened the report: ${report.split('\n')[0]}`);
+    console.log(`ui: "Show Files" opened ${report.via}: ${report.text.split('\n')[0]}`);
   } catch (error) {
     const shot = await saveScreenshot(wb.page, 'ui-train-command');
     if (shot) console.error(`ui: screenshot of the failure: ${shot}`);

@@ -15,11 +15,29 @@ import { fixtureFolder } from './trainCommand.mjs';
 const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js'];
 const FORBIDDEN = /^extension\/(?:src|test|node_modules|\.cache|samples|bench|out|scripts|webview-ui|\.vscode|\.ci)\/|^extension\/.*\.(?:ts|map|vsix)$/;
 
-function vsixEntries(vsix) {
-  const r = spawnSync('unzip', ['-Z1', vsix], { encoding: 'utf8' });
-  if (r.error) throw new Error(`cannot list ${vsix}: ${r.error.message} (install unzip)`);
-  if (r.status !== 0) throw new Error(`unzip -Z1 ${vsix} failed: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean);
+/** The file names in a .vsix (a zip), read from its central directory: no unzip tool needed. */
+export function vsixEntries(vsix) {
+  const buf = fs.readFileSync(vsix);
+  let eocd = -1;
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) throw new Error(`${vsix} is not a zip file (no end-of-central-directory record)`);
+  const count = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const names = [];
+  for (let n = 0; n < count; n++) {
+    if (buf.readUInt32LE(at) !== 0x02014b50) throw new Error(`${vsix}: bad central directory entry ${n}`);
+    const nameLength = buf.readUInt16LE(at + 28);
+    const extraLength = buf.readUInt16LE(at + 30);
+    const commentLength = buf.readUInt16LE(at + 32);
+    names.push(buf.toString('utf8', at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
 }
 
 export function packageVsix(outDir) {
@@ -65,8 +83,8 @@ export async function run() {
       const dialog = await runFromPalette(wb.page, COMMAND_LABEL);
       const text = await checkSummaryDialog(dialog, { folder: name, language });
       console.log(`vsix: summary dialog:\n${text.replace(/^/gm, '    ')}`);
-      await showFiles(wb.page, dialog, name);
-      console.log('vsix: "Show Files" opened the report');
+      const report = await showFiles(wb.page, dialog, name);
+      console.log(`vsix: "Show Files" opened ${report.via}: ${report.text.split('\n')[0]}`);
     } catch (error) {
       const shot = await saveScreenshot(wb.page, 'vsix');
       if (shot) console.error(`vsix: screenshot of the failure: ${shot}`);
