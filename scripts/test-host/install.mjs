@@ -144,16 +144,17 @@ function ensureCodeServer() {
   fs.rmSync(codeServerDir, { recursive: true, force: true });
   fs.mkdirSync(codeServerDir, { recursive: true });
   fs.writeFileSync(path.join(codeServerDir, 'package.json'), JSON.stringify({ name: 'tailor-test-host', private: true }, null, 2));
-  const env = {
-    ...process.env,
+  // Under `npm run`, the environment carries the outer npm's settings as npm_* variables: its user agent (which
+  // names Node 20, and code-server's postinstall refuses anything but Node 24), its node-gyp and nodedir. Drop
+  // them all; the npmrc files still apply.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  Object.assign(env, {
     PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${path.dirname(npmCliShim())}${path.delimiter}${process.env.PATH}`,
     npm_config_nodedir: nodeDir,
-    npm_config_build_from_source: 'false',
     npm_config_audit: 'false',
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',
-  };
-  for (const k of Object.keys(env)) if (/^npm_(lifecycle|package|execpath|node_execpath|command)/i.test(k)) delete env[k];
+  });
   run(
     step,
     node24,
