@@ -38,6 +38,9 @@ module.exports = (_env, argv) => {
       ...common,
       name: 'webview',
       target: 'web',
+      // The webview's CSP allows no eval (so no eval source maps), and lit must resolve to its browser build.
+      devtool: 'source-map',
+      resolve: { extensions: ['.ts', '.js'], conditionNames: ['browser', 'import', 'default'] },
       entry: { webview: './webview-ui/src/main.ts' },
       output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js' },
     });

@@ -1,7 +1,8 @@
 /** The corpus report for people: the same text in the terminal (`tailor mine`) and in the editor. */
 import type { Corpus, ExclusionKind } from './types';
 
-const KIND_TITLES: Record<ExclusionKind, string> = {
+/** The report's heading for each kind of exclusion; the corpus webview groups by the same words. */
+export const KIND_TITLES: Readonly<Record<ExclusionKind, string>> = {
   ignored: 'Ignored by rules',
   'built-in': 'Built-in excludes (dependencies, build output, tool folders)',
   lockfile: 'Lock files',
@@ -35,7 +36,7 @@ export function formatBytes(n: number): string {
 }
 
 /** "1 file", "2 files". */
-function plural(n: number, noun: string): string {
+export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 

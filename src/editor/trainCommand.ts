@@ -72,10 +72,10 @@ export async function trainAdapterCommand(ctx: TailorContext, arg?: unknown): Pr
     const corpus = await mineFolder(ctx, folder);
     if (!corpus) return undefined;
     const report = formatReport(corpus, folder.name);
-    const uri = ctx.reports.put(folder, report);
+    ctx.reports.put(folder, report);
     const summary = summarize(corpus, folder.name);
     ctx.log.info(`Mined ${folder.name} in ${corpus.elapsedMs} ms:\n${summaryText(summary)}`);
-    void showSummary(ctx, summary, uri);
+    void showSummary(ctx, summary, folder, corpus);
     return summary;
   } catch (error) {
     const message = error instanceof TailorError ? error.toString() : `Mining failed: ${(error as Error).message}`;
@@ -87,11 +87,13 @@ export async function trainAdapterCommand(ctx: TailorContext, arg?: unknown): Pr
   }
 }
 
-/** The summary before anything else happens; the user can open the full report. */
-async function showSummary(ctx: TailorContext, summary: CorpusSummary, report: vscode.Uri): Promise<void> {
+/** The summary before anything else happens; the user can open the corpus report panel (with the text report one click away). */
+async function showSummary(ctx: TailorContext, summary: CorpusSummary, folder: vscode.WorkspaceFolder, corpus: Corpus): Promise<void> {
+  // A report panel already open on this folder ("Mine Again") shows the new corpus at once.
+  ctx.corpusPanels.noteMined(folder, corpus);
   const detail = `${summaryText(summary)}\n\n${TRAINING_NOT_YET}`;
   const title = summary.tooSmall ? `Tailor: ${summary.folder} is too small to train on` : `Tailor: corpus of ${summary.folder}`;
   const show = summary.tooSmall ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   const choice = await show(title, { modal: true, detail }, 'Show Files');
-  if (choice === 'Show Files') await ctx.reports.show(report);
+  if (choice === 'Show Files') ctx.corpusPanels.show(folder, corpus);
 }
