@@ -347,6 +347,7 @@ class GroupList {
   private latest = 0;
   private filter = '';
   private readonly tbody = h('tbody');
+  private readonly table: HTMLTableElement;
   private readonly range = h('span', { class: 'range', 'aria-live': 'polite' });
   private readonly empty = h('p', { class: 'empty', hidden: true });
   private readonly pagerBar: HTMLElement;
@@ -372,6 +373,7 @@ class GroupList {
     });
     const type: CorpusRow['type'] = info.id === 'included' ? 'included' : info.id === 'secrets' ? 'secret' : 'excluded';
     const columns = COLUMNS[type];
+    this.table = h('table', { class: 'data rows', 'aria-label': info.title, hidden: true }, headRow(columns.labels, columns.numeric), this.tbody);
     this.tbody.addEventListener('click', (event) => {
       const target = (event.target as Element).closest('button.path-link');
       const path = target?.getAttribute('data-path');
@@ -389,7 +391,7 @@ class GroupList {
     append(
       this.element,
       SECRET_GROUPS.has(info.id) ? h('p', { class: 'secret-note' }, 'These files hold secrets: Tailor does not open them from the report, and the report never shows a secret’s value.') : null,
-      h('table', { class: 'data rows', 'aria-label': info.title }, headRow(columns.labels, columns.numeric), this.tbody),
+      this.table,
       this.empty,
       h('div', { class: 'list-foot' }, this.range, this.pagerBar),
     );
@@ -403,7 +405,8 @@ class GroupList {
 
   /** Filtered count from the host, or undefined when there is no filter. */
   setMatches(matches: number | undefined): void {
-    this.element.description = groupDescription(this.info, matches);
+    // As an attribute, so that it can be read from outside (tests) as well as seen.
+    this.element.setAttribute('description', groupDescription(this.info, matches));
     this.element.classList.toggle('no-match', matches === 0);
   }
 
@@ -425,6 +428,7 @@ class GroupList {
     for (const row of rows) this.tbody.appendChild(renderRow(row));
     const p = pager(offset, rows.length, total);
     this.range.textContent = p.label ? `${this.info.id === 'secrets' ? 'Findings' : 'Rows'} ${p.label}` : '';
+    this.table.hidden = rows.length === 0;
     this.empty.hidden = rows.length > 0;
     this.empty.textContent = this.filter.trim() ? 'No paths here match the filter.' : 'Nothing here.';
     this.pagerBar.hidden = !p.paged;
