@@ -2,7 +2,8 @@
 // One miner run in a fresh process, so that its peak RSS is the miner's own: loads the compiled miner
 // (out/src/corpus, from `npx tsc -p tsconfig.test.json`), mines one folder and prints one JSON line.
 //
-//   node bench/mine/mine-child.mjs <folder> '<MineOptions as JSON>'
+//   node --expose-gc bench/mine/mine-child.mjs <folder> '<MineOptions as JSON>'
+// With --expose-gc it also reports the live heap after mining (the corpus still held), after a full collection.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,6 +27,8 @@ const corpus = await mineWorkspace(root, options);
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 const usage = process.resourceUsage();
+globalThis.gc?.();
+const after = process.memoryUsage();
 
 const excludedByKind = {};
 for (const e of corpus.excluded) excludedByKind[e.kind] = (excludedByKind[e.kind] ?? 0) + (e.files ?? 1);
@@ -44,6 +47,9 @@ process.stdout.write(
     maxRssKiB: usage.maxRSS,
     /** Resident set after Node started and the miner was loaded, before mining, KiB. */
     baselineRssKiB,
+    /** Heap still in use after a full collection, with the corpus held: what the miner keeps per file. */
+    liveHeapKiB: globalThis.gc ? Math.round(after.heapUsed / 1024) : null,
+    liveExternalKiB: globalThis.gc ? Math.round(after.external / 1024) : null,
     excludedByKind,
   }) + '\n',
 );
