@@ -17,6 +17,8 @@ export interface RuleLayer {
   /** The file the rules came from, relative to the root, or a description ("settings: tailor.corpus.exclude"). */
   source: string;
   matcher: Ignore;
+  /** Whether any rule is a `!pattern`, which could re-include something inside an ignored folder's children. */
+  negates: boolean;
 }
 
 export interface RuleMatch {
@@ -29,6 +31,9 @@ export interface RuleMatch {
 
 const ignoreCase = process.platform === 'darwin' || process.platform === 'win32';
 
+/** Patterns that name the contents of a folder, ending in "/*" or "/**". */
+const CHILDREN_ONLY = /\/\*\*?$/;
+
 /** Rules from the text of an ignore file; each rule remembers its line for the report. */
 export function parseRules(text: string, dir: string, source: string, prefix?: string): RuleLayer | undefined {
   const patterns: Array<{ pattern: string; mark: string }> = [];
@@ -40,14 +45,15 @@ export function parseRules(text: string, dir: string, source: string, prefix?: s
   }
   if (patterns.length === 0) return undefined;
   const matcher = ignore({ ignorecase: ignoreCase }).add(patterns);
-  return prefix ? { dir, prefix, source, matcher } : { dir, source, matcher };
+  const negates = patterns.some((p) => p.pattern.startsWith('!'));
+  return prefix ? { dir, prefix, source, matcher, negates } : { dir, source, matcher, negates };
 }
 
 /** Rules given as a list of globs (the user's settings), not from a file. */
 export function globRules(globs: readonly string[], source: string): RuleLayer | undefined {
   const clean = globs.map((g) => g.trim()).filter((g) => g && !g.startsWith('#'));
   if (clean.length === 0) return undefined;
-  return { dir: '', source, matcher: ignore({ ignorecase: ignoreCase }).add(clean) };
+  return { dir: '', source, matcher: ignore({ ignorecase: ignoreCase }).add(clean), negates: clean.some((g) => g.startsWith('!')) };
 }
 
 /**
@@ -65,9 +71,14 @@ export function matchLayers(
   let because: string | undefined;
   let rule: object | undefined;
   const undone: object[] = [];
+  const isDir = relPath.endsWith('/');
+  const negations = isDir && layers.some((l) => l.negates);
   for (const layer of layers) {
     const local = (layer.prefix ?? '') + (layer.dir ? relPath.slice(layer.dir.length + 1) : relPath);
     const r = layer.matcher.checkIgnore(local);
+    // `dir/*` and `dir/**` match what is inside a folder, not the folder itself (the ignore package says they
+    // match "dir/" too). When some `!pattern` could bring a file inside back, the folder must be walked.
+    if (r.ignored && r.rule && negations && CHILDREN_ONLY.test(r.rule.pattern.trim()) && !overridden.has(r.rule)) continue;
     if (r.ignored && r.rule && !overridden.has(r.rule)) {
       const where = /^\d+$/.test(r.rule.mark ?? '') ? `${layer.source}:${r.rule.mark}` : layer.source;
       ignored = true;

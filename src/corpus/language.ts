@@ -82,7 +82,7 @@ function getTables(): Tables {
 /** Language from the file name alone (well-known names first, then the longest matching extension). */
 export function languageFromName(fileName: string): Language | undefined {
   const t = getTables();
-  const known = t.byFilename.get(fileName);
+  const known = t.byFilename.get(fileName === '.tailorignore' ? '.gitignore' : fileName);
   if (known) return known;
   const lower = fileName.toLowerCase();
   // Longest extension first: ".d.ts" before ".ts", ".blade.php" before ".php".

@@ -73,12 +73,12 @@ export function summarize(corpus: Corpus, folderName: string): CorpusSummary {
 
 /** One paragraph, for a notification or dialog. */
 export function summaryText(s: CorpusSummary): string {
-  const langs = s.languages.length ? s.languages.slice(0, 6).join(', ') + (s.languages.length > 6 ? ', …' : '') : 'none';
-  const fws = s.frameworks.length ? s.frameworks.slice(0, 8).join(', ') + (s.frameworks.length > 8 ? ', …' : '') : 'none found';
+  const list = (items: string[], max: number, none: string) =>
+    items.length === 0 ? `${none}.` : items.length > max ? `${items.slice(0, max).join(', ')} and ${items.length - max} more.` : `${items.join(', ')}.`;
   return [
     `${plural(s.filesIncluded, 'file')} (${formatBytes(s.bytesIncluded)}) to train on; ${s.filesExcluded} left out, ${s.secretsSkipped} of them for secrets.`,
-    `Languages: ${langs}.`,
-    `Frameworks: ${fws}.`,
+    `Languages: ${list(s.languages, 6, 'none')}`,
+    `Frameworks: ${list(s.frameworks, 8, 'none found')}`,
     `Split: ${plural(s.train.files, 'training file')} (${formatBytes(s.train.bytes)}), ${plural(s.validation.files, 'validation file')} (${formatBytes(s.validation.bytes)}).`,
     ...(s.tooSmall ? [s.tooSmall] : []),
   ].join('\n');

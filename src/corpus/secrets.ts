@@ -307,13 +307,17 @@ export function verifyCandidates(bytes: Uint8Array, candidates: readonly SecretC
     for (let m = rule.re.exec(text); m; m = rule.re.exec(text)) {
       if (rule.accept && !rule.accept(m, text)) continue;
       const at = m.index + Math.max(0, m[0].search(/[A-Za-z]/));
-      const kind = rule.kind === 'assignment' ? `high-entropy value assigned to "${nameAt(text, at)}"` : rule.kind;
-      hits.push({ kind, line: c.line });
+      const generic = rule.kind === 'assignment';
+      const kind = generic ? `high-entropy value assigned to "${nameAt(text, at)}"` : rule.kind;
+      // One finding per line; a named kind of key says more than "a high-entropy value".
+      const same = hits.findIndex((h) => h.line === c.line);
+      if (same < 0) hits.push({ kind, line: c.line });
+      else if (!generic && hits[same]!.kind.startsWith('high-entropy')) hits[same] = { kind, line: c.line };
       break;
     }
     if (hits.length >= limit) break;
   }
-  return hits;
+  return hits.sort((a, b) => a.line - b.line);
 }
 
 /** Keyword candidates in a byte array: the slow, plain version of what scan.ts does inline. */

@@ -67,7 +67,7 @@ describe('ignore rules', () => {
     assert.match(exclusion(c, 'docs/gen/')!.detail, /settings: tailor\.corpus\.exclude/);
     assert.match(exclusion(c, 'src/main.test.ts')!.detail, /settings/);
     assert.equal(exclusion(c, '.git/')?.kind, 'built-in');
-    assert.deepEqual(included(c), ['src/main.ts']);
+    assert.deepEqual(included(c), ['.tailorignore', 'src/main.ts']);
   });
 
   it('leaves out built-in folders whole, as one line with the file count, and lets .tailorignore re-include them', async () => {
@@ -129,5 +129,29 @@ describe('ignore rules', () => {
     // A folder the repository ignores is still mined when it is the workspace.
     const scratch = await mineWorkspace(`${repo}/scratch/tool`);
     assert.deepEqual(included(scratch), ['main.ts']);
+  });
+
+  it('walks a folder whose contents are ignored with dir/* when a !pattern brings a file back', async () => {
+    const c = await mine({
+      'tools/.gitignore': 'reports/*\n!reports/template.html\n',
+      'tools/reports/2024-05.html': '<p>old</p>\n',
+      'tools/reports/template.html': '<html><body>{{ rows }}</body></html>\n',
+      '.gitignore': '/public/*\n!/public/index.html\ncache/**\n',
+      'public/index.html': '<html></html>\n',
+      'public/app.js': codeFile(1),
+      'cache/a.ts': codeFile(2),
+      'src/x.ts': codeFile(3),
+    });
+    const kept = included(c);
+    assert.ok(kept.includes('tools/reports/template.html'));
+    assert.ok(kept.includes('public/index.html'));
+    assert.equal(exclusion(c, 'tools/reports/2024-05.html')?.kind, 'ignored');
+    assert.equal(exclusion(c, 'public/app.js')?.kind, 'ignored');
+    assert.equal(exclusion(c, 'cache/a.ts')?.kind, 'ignored');
+  });
+
+  it('leaves a folder ignored with dir/* out whole when no !pattern could bring anything back', async () => {
+    const c = await mine({ '.gitignore': 'coverage-report/*\n', 'coverage-report/a.html': 'x', 'coverage-report/b.html': 'y', 'src/x.ts': codeFile(3) });
+    assert.equal(exclusion(c, 'coverage-report/')?.files, 2);
   });
 });

@@ -122,6 +122,10 @@ describe('secrets', () => {
     for (const line of clean) assert.deepEqual(findSecrets(line), [], line);
   });
 
+  it('gives one finding per line, the named kind over the generic one', () => {
+    assert.deepEqual(findSecrets(`const secretKey = "${FAKE.stripe}";\n`), [{ kind: 'Stripe key', line: 1 }]);
+  });
+
   it('names the line of each finding', () => {
     const text = `a = 1\nb = 2\nconst k = "${FAKE.aws}"\n`;
     assert.deepEqual(findSecrets(text), [{ kind: 'AWS access key id', line: 3 }]);
