@@ -24,6 +24,40 @@ if (major < 20 || (major === 20 && minor < 19)) {
   process.exit(1);
 }
 
+// Two setups at once (two terminals, an editor task and a test run) would each wipe the other's node_modules:
+// the second waits for the first. The lock is a folder (mkdir is atomic) holding the owner's pid.
+const setupLock = path.join(root, '.cache', 'setup.lock');
+fs.mkdirSync(path.dirname(setupLock), { recursive: true });
+const waitStart = Date.now();
+for (;;) {
+  try {
+    fs.mkdirSync(setupLock);
+    fs.writeFileSync(path.join(setupLock, 'pid'), String(process.pid));
+    break;
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error;
+    let owner = 0;
+    try {
+      owner = Number(fs.readFileSync(path.join(setupLock, 'pid'), 'utf8'));
+    } catch {}
+    let alive = false;
+    try {
+      if (owner) alive = process.kill(owner, 0);
+    } catch {}
+    if (!alive && Date.now() - fs.statSync(setupLock).mtimeMs > 2000) {
+      fs.rmSync(setupLock, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() - waitStart > 20 * 60_000) {
+      console.error(`setup: another setup (pid ${owner}) has held ${setupLock} for 20 minutes; stop it or delete that folder.`);
+      process.exit(1);
+    }
+    if (Date.now() - waitStart < 1100) console.log('setup: waiting for another setup to finish…');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+  }
+}
+process.on('exit', () => fs.rmSync(setupLock, { recursive: true, force: true }));
+
 // 1. npm packages
 const lock = path.join(root, 'package-lock.json');
 const stamp = path.join(root, 'node_modules', '.tailor-installed');
