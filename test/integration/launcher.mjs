@@ -63,7 +63,8 @@ async function main() {
   if (!opts.extensionTestsPath) throw new Error('launcher: no --extensionTestsPath= given; this launcher only runs extension tests.');
   if (opts.workspace && !fs.existsSync(opts.workspace)) throw new Error(`launcher: the workspace ${opts.workspace} does not exist.`);
   const verbose = process.env.TAILOR_TEST_VERBOSE === '1';
-  const scratch = makeScratch('tailor-suite-');
+  const scratch = makeScratch('tailor-launcher-');
+  process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
   fs.mkdirSync(artifactsDir, { recursive: true });
   const logPath = path.join(artifactsDir, 'suite-workbench.log');
   const logFile = fs.createWriteStream(logPath);
