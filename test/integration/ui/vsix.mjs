@@ -60,7 +60,15 @@ export async function run() {
   try {
     const vsix = packageVsix(work);
     const entries = vsixEntries(vsix);
-    for (const need of REQUIRED) assert.ok(entries.includes(need), `${need} is missing from the .vsix (entries: ${entries.join(', ')})`);
+    // Every bundle the build made and everything in media/ ships (the webview loads both at run time).
+    const distDir = path.join(repoRoot, 'dist');
+    const media = path.join(repoRoot, 'media');
+    const expected = [
+      ...REQUIRED,
+      ...fs.readdirSync(distDir).filter((f) => f.endsWith('.js')).map((f) => `extension/dist/${f}`),
+      ...(fs.existsSync(media) ? fs.readdirSync(media, { recursive: true }).filter((f) => fs.statSync(path.join(media, f)).isFile()).map((f) => `extension/media/${f.split(path.sep).join('/')}`) : []),
+    ];
+    for (const need of new Set(expected)) assert.ok(entries.includes(need), `${need} is missing from the .vsix (entries: ${entries.join(', ')})`);
     const stray = entries.filter((e) => FORBIDDEN.test(e));
     assert.deepEqual(stray, [], `the .vsix holds files that .vscodeignore should keep out`);
     console.log(`vsix: ${path.basename(vsix)}, ${(fs.statSync(vsix).size / 1024).toFixed(1)} KiB: ${entries.filter((e) => e.startsWith('extension/')).join(', ')}`);
