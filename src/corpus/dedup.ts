@@ -6,8 +6,14 @@
  */
 
 export const SKETCH_BINS = 64;
-const BANDS = 16;
-const ROWS = SKETCH_BINS / BANDS;
+/**
+ * 10 bands of 6 bins: a pair at similarity 0.85 shares a band with probability 0.99, a pair at 0.5 with 0.15, so
+ * few comparisons are wasted on files that merely look alike.
+ */
+const BANDS = 10;
+const ROWS = 6;
+/** Comparisons per bucket, newest first: files built from one template can fill a bucket without being duplicates. */
+const BUCKET_SCAN = 48;
 /** Files with fewer shingles than this are left to exact dedup: their sketches are too noisy to compare. */
 export const MIN_SHINGLES = 24;
 
@@ -31,6 +37,10 @@ export class NearDuplicateIndex {
   private sketches = new Uint32Array(SKETCH_BINS * 256);
   private count = 0;
   private readonly buckets = new Map<number, number[]>();
+  private readonly keys = new Float64Array(BANDS);
+  /** compared[id] === generation when `id` was already compared in this check. */
+  private compared = new Int32Array(256);
+  private generation = 0;
 
   constructor(private readonly threshold: number) {}
 
@@ -39,15 +49,18 @@ export class NearDuplicateIndex {
    * duplicates, with the similarity; or adds the sketch and returns undefined.
    */
   check(sketch: Uint32Array): { id: number; similarity: number } | undefined {
-    const keys = new Array<number>(BANDS);
-    const seen = new Set<number>();
+    const keys = this.keys;
+    this.generation++;
     for (let b = 0; b < BANDS; b++) {
       let k = b + 1;
       for (let r = 0; r < ROWS; r++) k = Math.imul(k ^ sketch[b * ROWS + r]!, 0x01000193) ^ (k >>> 13);
       keys[b] = fmix32(k) * BANDS + b;
-      for (const id of this.buckets.get(keys[b]!) ?? []) {
-        if (seen.has(id)) continue;
-        seen.add(id);
+      const bucket = this.buckets.get(keys[b]!);
+      if (!bucket) continue;
+      for (let j = bucket.length - 1; j >= 0 && j >= bucket.length - BUCKET_SCAN; j--) {
+        const id = bucket[j]!;
+        if (this.compared[id] === this.generation) continue;
+        this.compared[id] = this.generation;
         const s = similarity(sketch, 0, this.sketches, id * SKETCH_BINS);
         if (s >= this.threshold) return { id, similarity: s };
       }
@@ -57,6 +70,9 @@ export class NearDuplicateIndex {
       const grown = new Uint32Array(this.sketches.length * 2);
       grown.set(this.sketches);
       this.sketches = grown;
+      const stamps = new Int32Array(this.compared.length * 2);
+      stamps.set(this.compared);
+      this.compared = stamps;
     }
     this.sketches.set(sketch, id * SKETCH_BINS);
     for (const key of keys) {

@@ -12,7 +12,7 @@ import { frameworksInManifest, isManifest } from './frameworks';
 import { languageFromName, languageFromShebang, usefulness, type Language } from './language';
 import { formatBytes } from './report';
 import { scanBytes } from './scan';
-import { verifyCandidates, type SecretCandidate, type SecretHit } from './secrets';
+import { secretCandidates, verifyCandidates, type SecretCandidate, type SecretHit } from './secrets';
 
 /** Configuration-like data files (JSON, YAML…) above this are data dumps. */
 const MAX_CONFIG_BYTES = 64 * 1024;
@@ -90,13 +90,14 @@ export class ContentJudge {
     const use = usefulness(language, bytes.length, MAX_CONFIG_BYTES);
     if (!use.use) return { ...common, excluded: { kind: use.why, detail: use.detail } };
 
-    this.candidates.length = 0;
-    const stats = scanBytes(bytes, this.sketch, this.candidates);
+    const stats = scanBytes(bytes, this.sketch);
     const verdict =
       classifyContent(bytes, stats) ??
       (language.name === 'SQL' && isSqlDump(bytes.toString('latin1'), stats.lines) ? { kind: 'data' as const, detail: 'SQL dump (mostly INSERT statements)' } : undefined);
     if (verdict) return { ...common, excluded: verdict };
 
+    this.candidates.length = 0;
+    secretCandidates(bytes, this.candidates);
     const found = this.candidates.length ? verifyCandidates(bytes, this.candidates) : [];
     if (found.length > 0) {
       const first = found[0]!;

@@ -46,7 +46,7 @@ interface Frame {
   rel: string;
   /** Rule layers of this folder and those above it (not the user's globs, which always come last). */
   layers: RuleLayer[];
-  overridden: ReadonlySet<object>;
+  overridden: ReadonlySet<string>;
   /** Set when the folder was re-included by a `!pattern` over a built-in exclude: don't apply built-ins to it. */
   reincluded: boolean;
 }
@@ -344,7 +344,7 @@ class Miner {
       if (layer) layers.push(layer);
     }
     // A folder the repository ignores, opened on purpose, is mined: rules that ignore the folder itself are dropped.
-    return layers.filter((layer) => !layer.prefix || !layer.matcher.ignores(layer.prefix));
+    return layers.filter((layer) => !layer.ignoresRoot());
   }
 
   /** The git directory of a repository: `.git`, or where a `.git` file (worktree, submodule) points. */

@@ -297,12 +297,21 @@ const LONG_LINE = 4096;
 export function verifyCandidates(bytes: Uint8Array, candidates: readonly SecretCandidate[], limit = 5): SecretHit[] {
   const hits: SecretHit[] = [];
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Candidates come in line order, often several to a line: the line's text is made once.
+  let lineAt = -1;
+  let lineEnd = 0;
+  let lineText = '';
   for (const c of candidates) {
     const rule = RULES[c.rule]!;
-    let end = buf.indexOf(10, c.lineStart);
-    if (end < 0) end = buf.length;
-    end = Math.min(buf.length, end + (rule.lookahead ?? 0), c.lineStart + LONG_LINE + (rule.lookahead ?? 0));
-    const text = buf.toString('latin1', c.lineStart, end);
+    if (c.lineStart !== lineAt) {
+      lineAt = c.lineStart;
+      lineEnd = buf.indexOf(10, c.lineStart);
+      if (lineEnd < 0) lineEnd = buf.length;
+      lineText = buf.toString('latin1', c.lineStart, Math.min(lineEnd, c.lineStart + LONG_LINE));
+    }
+    const text = rule.lookahead
+      ? buf.toString('latin1', c.lineStart, Math.min(buf.length, lineEnd + rule.lookahead, c.lineStart + LONG_LINE + rule.lookahead))
+      : lineText;
     rule.re.lastIndex = 0;
     for (let m = rule.re.exec(text); m; m = rule.re.exec(text)) {
       if (rule.accept && !rule.accept(m, text)) continue;
@@ -320,27 +329,33 @@ export function verifyCandidates(bytes: Uint8Array, candidates: readonly SecretC
   return hits.sort((a, b) => a.line - b.line);
 }
 
-/** Keyword candidates in a byte array: the slow, plain version of what scan.ts does inline. */
-export function secretCandidates(bytes: Uint8Array): SecretCandidate[] {
+/**
+ * Where secret keywords occur in `bytes`, as candidates for `verifyCandidates`. The automaton runs in a loop of its
+ * own — faster than folding it into the other per-byte work — and only its hits are placed on lines afterwards.
+ */
+export function secretCandidates(bytes: Uint8Array, found: SecretCandidate[] = []): SecretCandidate[] {
   const { delta, accepting, outputs } = SECRET_KEYWORDS;
-  const found: SecretCandidate[] = [];
+  const hits: number[] = [];
   let state = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    state = delta[(state << 8) | bytes[i]!]!;
+    if (accepting[state] !== 0) hits.push(i, state);
+  }
   let line = 1;
   let lineStart = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    state = delta[state * 256 + b]!;
-    if (accepting[state]) for (const rule of outputs[state]!) addCandidate(found, rule, line, lineStart);
-    if (b === 10) {
+  for (let k = 0; k < hits.length; k += 2) {
+    const at = hits[k]!;
+    for (let nl = bytes.indexOf(10, lineStart); nl >= 0 && nl < at; nl = bytes.indexOf(10, lineStart)) {
       line++;
-      lineStart = i + 1;
+      lineStart = nl + 1;
     }
+    for (const rule of outputs[hits[k + 1]!]!) addCandidate(found, rule, line, lineStart);
   }
   return found;
 }
 
 /** Adds a candidate unless the same rule is already to be checked on that line. */
-export function addCandidate(list: SecretCandidate[], rule: number, line: number, lineStart: number): void {
+function addCandidate(list: SecretCandidate[], rule: number, line: number, lineStart: number): void {
   for (let k = list.length - 1; k >= 0 && list[k]!.line === line; k--) if (list[k]!.rule === rule) return;
   list.push({ rule, line, lineStart });
 }
