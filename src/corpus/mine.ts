@@ -38,8 +38,8 @@ export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 const SLICE_MS = 12;
 /** Files per batch of content judging. */
 const BATCH = 64;
-/** Scan workers start only once this many files are queued: small trees are done before a thread would be up. */
-const POOL_AFTER = 2048;
+/** Scan workers are started once this many files are queued: most workspaces are done before one would be up. */
+const POOL_AFTER = 4096;
 
 interface Frame {
   abs: string;
@@ -67,8 +67,8 @@ class Miner {
   private readonly judge: ContentJudge;
   private readonly sketches = new Uint32Array(BATCH * SKETCH_BINS);
   private readonly queue: Queued[] = [];
-  /** Batches on scan workers, oldest first, with their files. */
-  private readonly inflight: Array<{ batch: Queued[]; judged: Promise<Judged> }> = [];
+  /** Batches judged or being judged, oldest first, with their files; `done` once the result is there. */
+  private readonly inflight: Array<{ batch: Queued[]; judged: Promise<Judged>; done: boolean }> = [];
   private pool: ScanPool | undefined;
   private poolFailed = false;
   private queuedTotal = 0;
@@ -239,27 +239,30 @@ class Miner {
   }
 
   /**
-   * Sends queued files for judging in batches and takes the results in walk order. With `all`, waits for every
-   * batch; otherwise only keeps the number of batches on the workers bounded.
+   * Sends queued files for judging in batches and takes the results in walk order. A batch goes to a scan worker
+   * when one is ready and free, and is judged right here otherwise — so this thread never idles while workers are
+   * busy, and small trees never wait for a worker to start. With `all`, waits for every batch.
    */
   private async pump(all: boolean): Promise<void> {
     while (this.queue.length >= BATCH || (all && this.queue.length > 0)) {
       const batch = this.queue.splice(0, BATCH);
       this.queuedTotal += batch.length;
       if (!this.pool && !this.poolFailed && this.options.scanWorker && this.threads > 1 && this.queuedTotal > POOL_AFTER) {
-        this.pool = new ScanPool(this.options.scanWorker, this.threads, this.maxBytes);
+        this.pool = new ScanPool(this.options.scanWorker, this.threads - 1, this.maxBytes);
       }
-      if (!this.pool) {
-        // Batches still out on workers that failed come first: results are taken in walk order.
-        while (this.inflight.length > 0) await this.takeOldest();
-        this.take(batch, { results: this.judge.judgeAll(batch, this.sketches), sketches: this.sketches });
-        await this.maybeYield();
-        continue;
+      if (this.pool?.hasFreeWorker()) {
+        const entry = { batch, judged: this.pool.judge(batch), done: false };
+        // Failures are handled when the batch is taken, in order; this only marks it ready to take.
+        entry.judged.then(() => (entry.done = true), () => (entry.done = true));
+        this.inflight.push(entry);
+      } else {
+        const sketches = this.inflight.length === 0 ? this.sketches : new Uint32Array(batch.length * SKETCH_BINS);
+        const judged = Promise.resolve({ results: this.judge.judgeAll(batch, sketches), sketches });
+        this.inflight.push({ batch, judged, done: true });
       }
-      const judged = this.pool.judge(batch);
-      judged.catch(() => undefined); // handled when taken, in order; this only keeps it from counting as unhandled
-      this.inflight.push({ batch, judged });
-      if (this.inflight.length >= this.threads * 2) await this.takeOldest();
+      while (this.inflight[0]?.done) await this.takeOldest();
+      if (this.inflight.length > this.threads * 2) await this.takeOldest();
+      await this.maybeYield();
     }
     while (all && this.inflight.length > 0) await this.takeOldest();
   }
@@ -275,10 +278,10 @@ class Miner {
       const pool = this.pool;
       this.pool = undefined;
       await pool?.close();
-      result = { results: this.judge.judgeAll(batch, this.sketches), sketches: this.sketches };
+      const sketches = new Uint32Array(batch.length * SKETCH_BINS);
+      result = { results: this.judge.judgeAll(batch, sketches), sketches };
     }
     this.take(batch, result);
-    await this.maybeYield();
   }
 
   /** Records the judged batch: exclusions, secrets and frameworks, then exact and near-duplicate checks. */

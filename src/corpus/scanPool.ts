@@ -1,11 +1,13 @@
 /**
- * Judging file contents on several threads. The walk stays on one thread (it is cheap and its order makes the
- * corpus deterministic); batches of files go to scan workers, and results come back in the order they were sent.
- * A scan worker is the bundled worker script started with `workerData.role === 'corpus-scan'`.
+ * Judging file contents on more threads. The walk stays on one thread (it is cheap and its order makes the corpus
+ * deterministic); batches of files go to scan workers when they are free, and the miner takes results in the order
+ * the files were walked. A scan worker is the bundled worker script started with `workerData.role` "corpus-scan";
+ * it says when it is ready, so nothing waits for a worker that is still loading.
  */
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { SKETCH_BINS } from './dedup';
 import { ContentJudge, type ContentResult, type ContentTask } from './judge';
+import { languageFromName } from './language';
 
 export const SCAN_ROLE = 'corpus-scan';
 
@@ -14,7 +16,7 @@ interface Request {
   tasks: ContentTask[];
 }
 
-type Response = { id: number; results: ContentResult[]; sketches: Uint32Array } | { id: number; error: string };
+type Response = { id: number; results: ContentResult[]; sketches: Uint32Array } | { id: number; error: string } | { ready: true };
 
 export interface Judged {
   results: ContentResult[];
@@ -24,6 +26,10 @@ export interface Judged {
 /** The worker side: answers batches until the port closes. */
 export function serveScanRequests(port: MessagePort, maxBytes: number): void {
   const judge = new ContentJudge(maxBytes);
+  // Load the language tables and the rest now, so the first batch does not pay for it, then say so.
+  judge.judgeAll([], new Uint32Array(0));
+  languageFromName('warm.ts');
+  port.postMessage({ ready: true } satisfies Response);
   port.on('message', (request: Request) => {
     try {
       const sketches = new Uint32Array(request.tasks.length * SKETCH_BINS);
@@ -51,8 +57,12 @@ export class ScanPool {
       worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => code !== 0 && this.fail(new Error(`scan worker exited with code ${code}`)));
       this.workers.push(worker);
-      this.idle.push(worker);
     }
+  }
+
+  /** Whether a batch given now would start at once: a worker is up and has nothing to do. */
+  hasFreeWorker(): boolean {
+    return !this.broken && this.idle.length > 0 && this.queue.length === 0;
   }
 
   judge(tasks: ContentTask[]): Promise<Judged> {
@@ -77,6 +87,11 @@ export class ScanPool {
   }
 
   private answer(worker: Worker, response: Response): void {
+    if ('ready' in response) {
+      this.idle.push(worker);
+      this.dispatch();
+      return;
+    }
     const waiter = this.pending.get(response.id);
     if (!waiter) return;
     this.pending.delete(response.id);

@@ -3,12 +3,13 @@ import * as vscode from 'vscode';
 
 export class CorpusReports implements vscode.TextDocumentContentProvider, vscode.Disposable {
   static readonly scheme = 'tailor-report';
-  private readonly texts = new Map<string, string>();
+  /** The report text of each URI, made on first read: a 100,000-file report is not built unless someone opens it. */
+  private readonly texts = new Map<string, string | (() => string)>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
   /** Stores the report of a folder and returns the URI that shows it. */
-  put(folder: vscode.WorkspaceFolder, text: string): vscode.Uri {
+  put(folder: vscode.WorkspaceFolder, text: string | (() => string)): vscode.Uri {
     const uri = vscode.Uri.from({
       scheme: CorpusReports.scheme,
       path: `/${folder.name}/Corpus report.txt`,
@@ -20,7 +21,10 @@ export class CorpusReports implements vscode.TextDocumentContentProvider, vscode
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? 'This corpus report is no longer available: run "Tailor: Train adapter on workspace" again.';
+    const key = uri.toString();
+    let text = this.texts.get(key);
+    if (typeof text === 'function') this.texts.set(key, (text = text()));
+    return text ?? 'This corpus report is no longer available: run "Tailor: Train adapter on workspace" again.';
   }
 
   async show(uri: vscode.Uri): Promise<void> {

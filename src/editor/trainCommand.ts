@@ -71,11 +71,11 @@ export async function trainAdapterCommand(ctx: TailorContext, arg?: unknown): Pr
   try {
     const corpus = await mineFolder(ctx, folder);
     if (!corpus) return undefined;
-    const report = formatReport(corpus, folder.name);
-    ctx.reports.put(folder, report);
+    ctx.reports.put(folder, () => formatReport(corpus, folder.name));
     const summary = summarize(corpus, folder.name);
     ctx.log.info(`Mined ${folder.name} in ${corpus.elapsedMs} ms:\n${summaryText(summary)}`);
-    void showSummary(ctx, summary, folder, corpus);
+    // Not awaited: the command resolves with the summary while the dialog is up.
+    showSummary(ctx, summary, folder, corpus).catch((e: unknown) => ctx.log.warn(`Summary dialog: ${e instanceof Error ? e.message : String(e)}`));
     return summary;
   } catch (error) {
     const message = error instanceof TailorError ? error.toString() : `Mining failed: ${(error as Error).message}`;
