@@ -13,7 +13,7 @@ import { fixtureFolder } from './trainCommand.mjs';
 
 /** What the .vsix must and must not hold (paths inside it, under extension/). */
 const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js'];
-const FORBIDDEN = /^extension\/(?:src|test|node_modules|\.cache|samples|bench|out|scripts|webview-ui|\.vscode|\.ci)\/|^extension\/.*\.(?:ts|map|vsix)$/;
+const FORBIDDEN = /^extension\/(?:src|test|node_modules|\.cache|samples|bench|out|scripts|webview-ui|\.vscode|\.ci)\/|^extension\/.*\.(?:ts|map|vsix)$|^extension\/dist\/cli\.js$/;
 
 /** The file names in a .vsix (a zip), read from its central directory: no unzip tool needed. */
 export function vsixEntries(vsix) {
@@ -60,12 +60,11 @@ export async function run() {
   try {
     const vsix = packageVsix(work);
     const entries = vsixEntries(vsix);
-    // Every bundle the build made and everything in media/ ships (the webview loads both at run time).
-    const distDir = path.join(repoRoot, 'dist');
+    // Every bundle the extension runs (host, worker, webview) and everything in media/ ships; the CLI bundle does not.
     const media = path.join(repoRoot, 'media');
     const expected = [
       ...REQUIRED,
-      ...fs.readdirSync(distDir).filter((f) => f.endsWith('.js')).map((f) => `extension/dist/${f}`),
+      ...['extension.js', 'worker.js', 'webview.js'].map((f) => `extension/dist/${f}`),
       ...(fs.existsSync(media) ? fs.readdirSync(media, { recursive: true }).filter((f) => fs.statSync(path.join(media, f)).isFile()).map((f) => `extension/media/${f.split(path.sep).join('/')}`) : []),
     ];
     for (const need of new Set(expected)) assert.ok(entries.includes(need), `${need} is missing from the .vsix (entries: ${entries.join(', ')})`);
