@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { after } from 'node:test';
 
 export type Entry = string | Buffer | { symlink: string } | { dir: true };
 export type Tree = Record<string, Entry>;
@@ -25,6 +26,17 @@ export function addToTree(root: string, tree: Tree): void {
 
 export function removeTree(root: string): void {
   fs.rmSync(root, { recursive: true, force: true });
+}
+
+/** `makeTree` for one test file: every tree it makes is removed after the file's tests. */
+export function treeMaker(): (tree: Tree) => string {
+  const roots: string[] = [];
+  after(() => roots.forEach(removeTree));
+  return (tree) => {
+    const root = makeTree(tree);
+    roots.push(root);
+    return root;
+  };
 }
 
 /** Deterministic pseudo-random generator (mulberry32) for generated fixture content. */

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { main } from '../../../src/cli/main';
-import { codeFile, makeTree, removeTree } from '../fixtureTree';
+import { codeFile, treeMaker } from '../fixtureTree';
 
-const roots: string[] = [];
-after(() => roots.forEach(removeTree));
+const newTree = treeMaker();
 
 /** Runs the CLI in-process, capturing what it writes. */
 async function tailor(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -15,7 +14,7 @@ async function tailor(...argv: string[]): Promise<{ code: number; out: string; e
 }
 
 describe('tailor mine', () => {
-  const root = makeTree({
+  const root = newTree({
     '.gitignore': 'dist/\n',
     'dist/bundle.js': 'x',
     'src/a.ts': codeFile(1),
@@ -23,7 +22,6 @@ describe('tailor mine', () => {
     '.env': 'X=1\n',
     'package.json': JSON.stringify({ dependencies: { express: '4' } }),
   });
-  roots.push(root);
 
   it('prints the report for people', async () => {
     const r = await tailor('mine', root, '--quiet');

@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { mineWorkspace } from '../../../src/corpus';
 import { assignSplits, MIN_VALIDATION_FILES } from '../../../src/corpus/split';
-import { addToTree, codeFile, makeTree, removeTree } from '../fixtureTree';
+import { addToTree, codeFile, treeMaker } from '../fixtureTree';
 
-const roots: string[] = [];
-after(() => roots.forEach(removeTree));
-function tree(t: Parameters<typeof makeTree>[0]): string {
-  const root = makeTree(t);
-  roots.push(root);
-  return root;
-}
+const newTree = treeMaker();
 
 describe('deduplication', () => {
   it('drops exact duplicates and near duplicates, keeping the first by path', async () => {
@@ -18,7 +12,7 @@ describe('deduplication', () => {
     const lines = original.split('\n');
     lines[10] = '// a small local change';
     lines[50] = 'export const tweak = 42;';
-    const root = tree({
+    const root = newTree({
       'a/original.ts': original,
       'b/copy.ts': original,
       'c/edited.ts': lines.join('\n'),
@@ -39,7 +33,7 @@ describe('train/validation split', () => {
   it('depends only on the path: adding files never moves another file', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 120; i++) files[`src/m${i}.ts`] = codeFile(i);
-    const root = tree(files);
+    const root = newTree(files);
     const before = await mineWorkspace(root);
     const extra: Record<string, string> = {};
     for (let i = 120; i < 200; i++) extra[`lib/n${i}.ts`] = codeFile(i);
@@ -58,11 +52,11 @@ describe('train/validation split', () => {
   });
 
   it('says plainly when a workspace is too small to train on', async () => {
-    const root = tree({ 'index.ts': codeFile(1, 10), 'util.ts': codeFile(2, 10) });
+    const root = newTree({ 'index.ts': codeFile(1, 10), 'util.ts': codeFile(2, 10) });
     const c = await mineWorkspace(root);
     assert.match(c.tooSmall ?? '', /2 usable files .* at least 6 files and 8 KiB/);
     const big: Record<string, string> = {};
     for (let i = 0; i < 20; i++) big[`m${i}.ts`] = codeFile(i, 40);
-    assert.equal((await mineWorkspace(tree(big))).tooSmall, null);
+    assert.equal((await mineWorkspace(newTree(big))).tooSmall, null);
   });
 });

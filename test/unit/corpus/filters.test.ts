@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { mineWorkspace } from '../../../src/corpus';
 import type { Corpus } from '../../../src/corpus/types';
-import { codeFile, makeTree, removeTree } from '../fixtureTree';
+import { codeFile, treeMaker, type Tree } from '../fixtureTree';
 
-const roots: string[] = [];
-after(() => roots.forEach(removeTree));
+const newTree = treeMaker();
 
-async function mine(tree: Parameters<typeof makeTree>[0], maxFileBytes?: number): Promise<Corpus> {
-  const root = makeTree(tree);
-  roots.push(root);
-  return mineWorkspace(root, maxFileBytes ? { maxFileBytes } : {});
+async function mine(tree: Tree, maxFileBytes?: number): Promise<Corpus> {
+  return mineWorkspace(newTree(tree), maxFileBytes ? { maxFileBytes } : {});
 }
 const kindOf = (c: Corpus, p: string) => c.excluded.find((e) => e.path === p)?.kind;
 

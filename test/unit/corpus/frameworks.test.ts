@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { mineWorkspace } from '../../../src/corpus';
 import { frameworksInManifest } from '../../../src/corpus/frameworks';
-import { makeTree, removeTree } from '../fixtureTree';
+import { treeMaker } from '../fixtureTree';
 
-const roots: string[] = [];
-after(() => roots.forEach(removeTree));
+const newTree = treeMaker();
 
 describe('frameworks', () => {
   it('reads them from each ecosystem’s manifest', () => {
@@ -20,12 +19,11 @@ describe('frameworks', () => {
   });
 
   it('lists frameworks per folder of a monorepo', async () => {
-    const root = makeTree({
+    const root = newTree({
       'web/package.json': JSON.stringify({ dependencies: { vue: '3' } }),
       'api/requirements.txt': 'flask\n',
       'api/app.py': 'from flask import Flask\napp = Flask(__name__)\n',
     });
-    roots.push(root);
     const c = await mineWorkspace(root);
     assert.deepEqual(
       c.frameworks.map((f) => `${f.name}@${f.folder}:${f.manifest}`).sort(),

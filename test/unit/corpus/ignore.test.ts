@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { mineWorkspace } from '../../../src/corpus';
 import type { Corpus } from '../../../src/corpus/types';
-import { codeFile, makeTree, removeTree } from '../fixtureTree';
+import { codeFile, treeMaker, type Tree } from '../fixtureTree';
 
-const roots: string[] = [];
-after(() => roots.forEach(removeTree));
+const newTree = treeMaker();
 
-async function mine(tree: Parameters<typeof makeTree>[0], exclude: string[] = []): Promise<Corpus> {
-  const root = makeTree(tree);
-  roots.push(root);
-  return mineWorkspace(root, { exclude });
+async function mine(tree: Tree, exclude: string[] = []): Promise<Corpus> {
+  return mineWorkspace(newTree(tree), { exclude });
 }
 
 const included = (c: Corpus) => c.files.map((f) => f.path).sort();
@@ -107,7 +104,7 @@ describe('ignore rules', () => {
   });
 
   it('applies the enclosing repository’s rules when the workspace is a subfolder of it', async () => {
-    const repo = makeTree({
+    const repo = newTree({
       '.git/HEAD': 'ref: refs/heads/main\n',
       '.git/info/exclude': 'local-notes.md\n',
       '.gitignore': '*.log\nbuild/\nscratch/\n',
@@ -119,7 +116,6 @@ describe('ignore rules', () => {
       'packages/app/local-notes.md': '# mine\n',
       'scratch/tool/main.ts': codeFile(4),
     });
-    roots.push(repo);
     const c = await mineWorkspace(`${repo}/packages/app`);
     assert.deepEqual(included(c), ['src/index.ts']);
     assert.match(exclusion(c, 'src/debug.log')!.detail, /\.gitignore:1/);

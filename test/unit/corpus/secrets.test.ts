@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, describe, it, mock } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { formatReport, mineWorkspace } from '../../../src/corpus';
 import { findSecrets } from '../../../src/corpus/secrets';
-import { codeFile, makeTree, removeTree } from '../fixtureTree';
+import { codeFile, treeMaker } from '../fixtureTree';
 
-const roots: string[] = [];
-after(() => roots.forEach(removeTree));
+const newTree = treeMaker();
 
 // Fake secrets, assembled at run time so this file itself does not look like it holds any.
 const r = (n: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') =>
@@ -33,8 +32,7 @@ describe('secrets', () => {
     const secretFiles = ['.env', '.env.production', 'config/prod.env', 'id_rsa', 'id_ed25519.pub', 'certs/server.pem', 'certs/tls.key', 'store.p12', '.npmrc', '.pypirc', '.netrc', '.git-credentials', 'credentials.json', 'gcp/service-account-prod.json', 'infra/terraform.tfvars', 'infra/terraform.tfstate', 'kubeconfig', 'config/secrets.yml'];
     const tree: Record<string, string> = { 'src/app.ts': codeFile(1), '.aws/credentials': '[default]\n', '.ssh/config': 'Host x\n' };
     for (const f of secretFiles) tree[f] = 'TOKEN=' + FAKE.github + '\n';
-    const root = makeTree(tree);
-    roots.push(root);
+    const root = newTree(tree);
     const opened: string[] = [];
     const realOpen = fs.openSync;
     const spy = mock.method(fs, 'openSync', (p: fs.PathLike, ...rest: unknown[]) => {
@@ -83,8 +81,7 @@ describe('secrets', () => {
     tree['config/settings.yml'] = `debug: false\nstripe_api_key: ${FAKE.assigned}\n`;
     for (const [name, line] of Object.entries(planted)) tree[`src/${name}.ts`] = codeFile(name.length) + line + codeFile(name.length + 100, 10);
     tree['src/clean.ts'] = codeFile(999);
-    const root = makeTree(tree);
-    roots.push(root);
+    const root = newTree(tree);
     const c = await mineWorkspace(root);
     for (const name of [...Object.keys(planted).map((n) => `src/${n}.ts`), 'config/application.properties', 'config/settings.yml']) {
       const e = c.excluded.find((x) => x.path === name);

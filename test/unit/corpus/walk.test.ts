@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as path from 'node:path';
-import { after, describe, it, mock } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { mineWorkspace } from '../../../src/corpus';
 import { isCancelled, TailorError } from '../../../src/errors';
-import { codeFile, makeTree, removeTree } from '../fixtureTree';
+import { codeFile, treeMaker } from '../fixtureTree';
 
-const roots: string[] = [];
-after(() => roots.forEach(removeTree));
-function tree(t: Parameters<typeof makeTree>[0]): string {
-  const root = makeTree(t);
-  roots.push(root);
-  return root;
-}
+const newTree = treeMaker();
 
 describe('walking', () => {
   it('never follows symlinks into loops, out of the workspace, or to nothing', async () => {
-    const outside = tree({ 'secret-project/x.ts': codeFile(9) });
-    const root = tree({
+    const outside = newTree({ 'secret-project/x.ts': codeFile(9) });
+    const root = newTree({
       'src/a.ts': codeFile(1),
       'src/loop': { symlink: '..' },
       'src/self': { symlink: 'self' },
@@ -38,7 +32,7 @@ describe('walking', () => {
   });
 
   it('reports files that vanish or cannot be read, and carries on', async () => {
-    const root = tree({ 'a.ts': codeFile(1), 'b.ts': codeFile(2), 'c.ts': codeFile(3) });
+    const root = newTree({ 'a.ts': codeFile(1), 'b.ts': codeFile(2), 'c.ts': codeFile(3) });
     // Races and permissions cannot be staged reliably (tests run as root), so the open call fails on cue.
     const realOpen = fs.openSync;
     const spy = mock.method(fs, 'openSync', (p: fs.PathLike, ...rest: unknown[]) => {
@@ -60,14 +54,14 @@ describe('walking', () => {
 
   it('fails with a clear error for a missing folder or a file', async () => {
     await assert.rejects(mineWorkspace('/no/such/folder/anywhere'), (e: unknown) => e instanceof TailorError && /Cannot open the folder \/no\/such/.test(e.message));
-    const root = tree({ 'f.ts': 'x' });
+    const root = newTree({ 'f.ts': 'x' });
     await assert.rejects(mineWorkspace(path.join(root, 'f.ts')), (e: unknown) => e instanceof TailorError && /is a file, not a folder/.test(e.message));
   });
 
   it('reports progress and stops when cancelled', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 3000; i++) files[`d${i % 30}/f${i}.ts`] = codeFile(i, 60);
-    const root = tree(files);
+    const root = newTree(files);
     const seen: number[] = [];
     const full = await mineWorkspace(root, { progressIntervalMs: 0, onProgress: (p) => seen.push(p.filesSeen) });
     assert.ok(seen.length > 1, 'progress was reported');
@@ -88,7 +82,7 @@ describe('walking', () => {
   it('walks in a stable order: the same tree gives the same corpus and fingerprint', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 200; i++) files[`pkg${i % 7}/m${i}.ts`] = codeFile(i);
-    const root = tree(files);
+    const root = newTree(files);
     const a = await mineWorkspace(root);
     const b = await mineWorkspace(root);
     assert.deepEqual(a.files, b.files);

@@ -1,22 +1,20 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isCancelled, TailorError } from '../../../src/errors';
 import { isHostMessage, isWorkerMessage } from '../../../src/train/protocol';
 import { runInWorker } from '../../../src/train/workerClient';
-import { codeFile, makeTree, removeTree } from '../fixtureTree';
+import { codeFile, treeMaker } from '../fixtureTree';
 
 // The compiled worker entry (out/src/train/worker.js), the same code webpack bundles into dist/worker.js.
 const WORKER = path.join(__dirname, '..', '..', '..', 'src', 'train', 'worker.js');
-const roots: string[] = [];
-after(() => roots.forEach(removeTree));
+const newTree = treeMaker();
 
 describe('worker protocol', () => {
   it('mines a folder on a worker thread, with progress', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 400; i++) files[`src/m${i}.ts`] = codeFile(i);
-    const root = makeTree(files);
-    roots.push(root);
+    const root = newTree(files);
     const progress: number[] = [];
     const corpus = await runInWorker(WORKER, { kind: 'mine', root, settings: { progressIntervalMs: 0 } }, { onProgress: (p) => progress.push(p.filesSeen) });
     assert.equal(corpus.totals.filesSeen, 400);
@@ -34,8 +32,7 @@ describe('worker protocol', () => {
   it('cancels a running job', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 4000; i++) files[`d${i % 40}/m${i}.ts`] = codeFile(i, 80);
-    const root = makeTree(files);
-    roots.push(root);
+    const root = newTree(files);
     const controller = new AbortController();
     const run = runInWorker(WORKER, { kind: 'mine', root, settings: { progressIntervalMs: 0 } }, {
       signal: controller.signal,
