@@ -1,0 +1,283 @@
+/**
+ * `Ops` lowered to standard ONNX nodes (default domain, opset 21). Base weights become initializers, read from the
+ * `WeightSource` only when the model is written. A weight used as a projection (`linear`) is stored transposed,
+ * [in, out], so the product is a plain MatMul with a constant right operand that onnxruntime pre-packs; a weight that
+ * is also a gather table (tied embeddings) is stored once and multiplied with Gemm(transB).
+ */
+import type { WeightSource } from '../../model/types';
+import type { Dim, DType, Ops } from '../ops';
+import { OnnxGraph, type OnnxValue } from './onnxGraph';
+
+/** Slice's "to the end": Slice clamps ends to the dim, and 2^53−1 survives the trip through a JS number. */
+const TO_END = Number.MAX_SAFE_INTEGER;
+
+interface WeightUse {
+  name: string;
+  plain?: OnnxValue;
+  transposed?: OnnxValue;
+}
+
+export class OnnxOps implements Ops<OnnxValue> {
+  /** Weight handles returned by `weight()`: an initializer is made on first use, plain or transposed. */
+  private readonly handles = new Map<OnnxValue, WeightUse>();
+  private readonly byName = new Map<string, OnnxValue>();
+
+  constructor(
+    readonly graph: OnnxGraph,
+    private readonly weights: WeightSource,
+  ) {}
+
+  shape(x: OnnxValue): Dim[] {
+    return [...x.shape];
+  }
+
+  dtype(x: OnnxValue): DType {
+    return x.dtype;
+  }
+
+  weight(name: string): OnnxValue {
+    const known = this.byName.get(name);
+    if (known) return known;
+    const info = this.weights.info(name);
+    const handle: OnnxValue = { name: `weight:${name}`, dtype: 'float32', shape: info.shape };
+    this.handles.set(handle, { name });
+    this.byName.set(name, handle);
+    return handle;
+  }
+
+  constant(values: ArrayLike<number>, shape: readonly number[], dtype: 'float32' | 'int64' = 'float32'): OnnxValue {
+    return this.graph.constant(values, shape, dtype);
+  }
+
+  reshape(x: OnnxValue, shape: readonly number[]): OnnxValue {
+    const out = reshapeShape(x.shape, shape);
+    return this.one('Reshape', [this.use(x), this.ints(shape)], x.dtype, out);
+  }
+
+  transpose(x: OnnxValue, perm: readonly number[]): OnnxValue {
+    return this.one('Transpose', [this.use(x)], x.dtype, perm.map((p) => x.shape[p]!), { perm });
+  }
+
+  concat(xs: readonly OnnxValue[], axis: number): OnnxValue {
+    const first = xs[0]!;
+    const a = axis < 0 ? axis + first.shape.length : axis;
+    const along = xs.map((x) => x.shape[a]!);
+    const size = along.every((d) => typeof d === 'number') ? (along as number[]).reduce((s, d) => s + d, 0) : '?';
+    return this.one('Concat', xs.map((x) => this.use(x)), first.dtype, first.shape.map((d, i) => (i === a ? size : d)), { axis });
+  }
+
+  slice(x: OnnxValue, axis: number, start: number, end: number): OnnxValue {
+    const a = axis < 0 ? axis + x.shape.length : axis;
+    const size = x.shape[a]!;
+    let extent: Dim = '?';
+    if (typeof size === 'number') {
+      const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
+      extent = Math.max((end === Infinity ? size : clamp(end)) - clamp(start), 0);
+    } else if (start === -1 && end === Infinity) {
+      extent = 1;
+    }
+    return this.one('Slice', [this.use(x), this.ints([start]), this.ints([end === Infinity ? TO_END : end]), this.ints([axis])], x.dtype, x.shape.map((d, i) => (i === a ? extent : d)));
+  }
+
+  matmul(a: OnnxValue, b: OnnxValue): OnnxValue {
+    const batch = broadcast(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    return this.one('MatMul', [this.use(a), this.use(b)], 'float32', [...batch, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!]);
+  }
+
+  linear(x: OnnxValue, w: OnnxValue, bias?: OnnxValue): OnnxValue {
+    const out = w.shape[0]!;
+    const shape = [...x.shape.slice(0, -1), out];
+    const handle = this.handles.get(w);
+    let y: OnnxValue;
+    if (handle && handle.plain) {
+      // Also a gather table: keep one copy and let Gemm read it transposed.
+      const inner = w.shape[1] as number;
+      const flat = this.reshape(x, [-1, inner]);
+      const product = this.one('Gemm', [flat, handle.plain], 'float32', ['?', out], { transB: 1 });
+      const lead = this.one('Shape', [this.use(x)], 'int64', [x.shape.length - 1], { start: 0, end: -1 });
+      const target = this.one('Concat', [lead, this.ints([out as number])], 'int64', [x.shape.length], { axis: 0 });
+      y = this.one('Reshape', [product, target], 'float32', shape);
+    } else if (handle) {
+      y = this.one('MatMul', [this.use(x), this.transposedWeight(handle, w)], 'float32', shape);
+    } else {
+      y = this.one('MatMul', [this.use(x), this.transpose(w, [1, 0])], 'float32', shape);
+    }
+    return bias ? this.add(y, bias) : y;
+  }
+
+  add(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.elementwise('Add', a, b);
+  }
+
+  sub(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.elementwise('Sub', a, b);
+  }
+
+  mul(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.elementwise('Mul', a, b);
+  }
+
+  scale(x: OnnxValue, s: number): OnnxValue {
+    return this.mul(x, this.graph.constant([s], [], 'float32'));
+  }
+
+  neg(x: OnnxValue): OnnxValue {
+    return this.one('Neg', [this.use(x)], x.dtype, x.shape);
+  }
+
+  sigmoid(x: OnnxValue): OnnxValue {
+    return this.one('Sigmoid', [this.use(x)], x.dtype, x.shape);
+  }
+
+  silu(x: OnnxValue): OnnxValue {
+    return this.mul(x, this.sigmoid(x));
+  }
+
+  cos(x: OnnxValue): OnnxValue {
+    return this.one('Cos', [this.use(x)], x.dtype, x.shape);
+  }
+
+  sin(x: OnnxValue): OnnxValue {
+    return this.one('Sin', [this.use(x)], x.dtype, x.shape);
+  }
+
+  reduceSum(x: OnnxValue, axes: readonly number[], keepDims: boolean): OnnxValue {
+    const rank = x.shape.length;
+    const norm = axes.map((a) => (a < 0 ? a + rank : a));
+    const shape = keepDims ? x.shape.map((d, i) => (norm.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !norm.includes(i));
+    return this.one('ReduceSum', [this.use(x), this.ints(axes)], x.dtype, shape, { keepdims: keepDims ? 1 : 0 });
+  }
+
+  /** In the form onnxruntime fuses into SimplifiedLayerNormalization: Pow → ReduceMean → Add → Sqrt → Div → Mul. */
+  rmsnorm(x: OnnxValue, w: OnnxValue, eps: number): OnnxValue {
+    const squared = this.one('Pow', [this.use(x), this.graph.constant([2], [], 'float32')], 'float32', x.shape);
+    const mean = this.one('ReduceMean', [squared, this.ints([-1])], 'float32', [...x.shape.slice(0, -1), 1], { keepdims: 1 });
+    const root = this.one('Sqrt', [this.add(mean, this.graph.constant([eps], [], 'float32'))], 'float32', mean.shape);
+    const normed = this.one('Div', [this.use(x), root], 'float32', x.shape);
+    return this.mul(normed, w);
+  }
+
+  softmax(x: OnnxValue): OnnxValue {
+    return this.one('Softmax', [this.use(x)], x.dtype, x.shape, { axis: -1 });
+  }
+
+  rope(x: OnnxValue, cos: OnnxValue, sin: OnnxValue): OnnxValue {
+    const dim = x.shape[x.shape.length - 1];
+    if (typeof dim !== 'number') throw new Error('rope: the head size must be known while building');
+    const rotated = this.concat([this.neg(this.slice(x, -1, dim / 2, Infinity)), this.slice(x, -1, 0, dim / 2)], -1);
+    return this.add(this.mul(x, cos), this.mul(rotated, sin));
+  }
+
+  gather(table: OnnxValue, ids: OnnxValue): OnnxValue {
+    return this.one('Gather', [this.use(table), this.use(ids)], table.dtype, [...ids.shape, ...table.shape.slice(1)], { axis: 0 });
+  }
+
+  dim(x: OnnxValue, axis: number): OnnxValue {
+    const a = axis < 0 ? axis + x.shape.length : axis;
+    const shape = this.one('Shape', [this.use(x)], 'int64', [1], { start: a, end: a + 1 });
+    return this.one('Squeeze', [shape, this.ints([0])], 'int64', []);
+  }
+
+  range(start: OnnxValue, limit: OnnxValue): OnnxValue {
+    return this.one('Range', [this.use(start), this.use(limit), this.graph.constant([1], [], 'int64')], 'int64', ['?']);
+  }
+
+  cast(x: OnnxValue, to: DType): OnnxValue {
+    if (x.dtype === to) return x;
+    return this.one('Cast', [this.use(x)], to, x.shape, { to: to === 'float32' ? 1 : to === 'int64' ? 7 : 9 });
+  }
+
+  lessOrEqual(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.one('LessOrEqual', [this.use(a), this.use(b)], 'bool', broadcast(a.shape, b.shape));
+  }
+
+  where(cond: OnnxValue, a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.one('Where', [this.use(cond), this.use(a), this.use(b)], a.dtype, broadcast(broadcast(cond.shape, a.shape), b.shape));
+  }
+
+  /** The real graph value of `v`: a weight handle becomes its (plain, [out, in]) initializer. */
+  use(v: OnnxValue): OnnxValue {
+    const handle = this.handles.get(v);
+    if (!handle) return v;
+    if (!handle.plain) {
+      const info = this.weights.info(handle.name);
+      const count = info.shape.reduce((a, b) => a * b, 1);
+      handle.plain = this.graph.initializer({
+        name: handle.name,
+        dtype: 'float32',
+        dims: info.shape,
+        byteLength: count * 4,
+        data: () => bytesOf(this.weights.float32(handle.name)),
+      });
+    }
+    return handle.plain;
+  }
+
+  private transposedWeight(handle: WeightUse, w: OnnxValue): OnnxValue {
+    if (!handle.transposed) {
+      const [rows, cols] = w.shape as number[];
+      handle.transposed = this.graph.initializer({
+        name: `${handle.name}.T`,
+        dtype: 'float32',
+        dims: [cols!, rows!],
+        byteLength: rows! * cols! * 4,
+        data: () => bytesOf(transpose2d(this.weights.float32(handle.name), rows!, cols!)),
+        docString: `${handle.name} transposed to [in, out]`,
+      });
+    }
+    return handle.transposed;
+  }
+
+  private elementwise(op: string, a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.one(op, [this.use(a), this.use(b)], a.dtype, broadcast(a.shape, b.shape));
+  }
+
+  private ints(values: readonly number[]): OnnxValue {
+    return this.graph.constant(values, [values.length], 'int64');
+  }
+
+  private one(op: string, inputs: readonly OnnxValue[], dtype: DType, shape: readonly Dim[], attributes: Record<string, number | readonly number[]> = {}): OnnxValue {
+    return this.graph.node(op, inputs, [{ dtype, shape }], attributes)[0]!;
+  }
+}
+
+export function bytesOf(a: Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** [rows, cols] → [cols, rows], in cache-sized tiles. */
+export function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
+  const dst = new Float32Array(rows * cols);
+  const tile = 64;
+  for (let r0 = 0; r0 < rows; r0 += tile) {
+    const r1 = Math.min(r0 + tile, rows);
+    for (let c0 = 0; c0 < cols; c0 += tile) {
+      const c1 = Math.min(c0 + tile, cols);
+      for (let r = r0; r < r1; r++) {
+        const row = r * cols;
+        for (let c = c0; c < c1; c++) dst[c * rows + r] = src[row + c]!;
+      }
+    }
+  }
+  return dst;
+}
+
+function broadcast(a: readonly Dim[], b: readonly Dim[]): Dim[] {
+  const rank = Math.max(a.length, b.length);
+  return Array.from({ length: rank }, (_, i) => {
+    const x = a[a.length - rank + i] ?? 1;
+    const y = b[b.length - rank + i] ?? 1;
+    return x === 1 ? y : x;
+  });
+}
+
+function reshapeShape(input: readonly Dim[], target: readonly number[]): Dim[] {
+  const out: Dim[] = target.map((d, i) => (d === 0 ? input[i]! : d === -1 ? '?' : d));
+  const inferred = target.indexOf(-1);
+  if (inferred >= 0 && input.every((d) => typeof d === 'number')) {
+    const total = (input as number[]).reduce((a, b) => a * b, 1);
+    const known = out.reduce<number>((a, d, i) => (i === inferred ? a : a * (d as number)), 1);
+    if (out.every((d, i) => i === inferred || typeof d === 'number') && known > 0) out[inferred] = total / known;
+  }
+  return out;
+}
