@@ -15,6 +15,13 @@ export interface RopeScaling {
   /** llama3 only. */
   lowFreqFactor?: number;
   highFreqFactor?: number;
+  /** yarn only: `beta_fast` (default 32), `beta_slow` (default 1), and `attention_factor`, `mscale`,
+   * `mscale_all_dim` when written (Transformers derives the attention factor from them). */
+  betaFast?: number;
+  betaSlow?: number;
+  attentionFactor?: number;
+  mscale?: number;
+  mscaleAllDim?: number;
 }
 
 /** Everything the graph needs from `config.json`, normalised and checked. */
@@ -34,13 +41,19 @@ export interface ModelConfig {
   ropeScaling: RopeScaling | null;
   vocabSize: number;
   tieWordEmbeddings: boolean;
-  /** Bias on q, k and v projections (Qwen2). */
+  /** Bias on q, k and v projections (Qwen2; Llama with `attention_bias`). */
   attentionBias: boolean;
+  /** Bias on o_proj too: Llama's `attention_bias` puts one on all four projections (Qwen2 has none on o_proj).
+   * Absent means false. */
+  outputBias?: boolean;
   maxPositionEmbeddings: number;
   bosTokenId: number | null;
   eosTokenIds: number[];
   /** `torch_dtype` as written, informative only. */
   torchDtype: string | null;
+  /** Sliding-window attention span when the config turns it on (Mistral's `sliding_window`, Qwen2's
+   * `use_sliding_window`); absent or null means full causal attention. Contexts shorter than it are unaffected. */
+  slidingWindow?: number | null;
 }
 
 /** Element types Tailor reads from safetensors. */
