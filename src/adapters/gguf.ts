@@ -13,7 +13,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TailorError } from '../errors';
-import type { ModelConfig, LoraAdapter, TargetModule, WeightSource } from '../model/types';
+import { f32ToF16 } from '../model/halfFloat';
+import type { LoraAdapter, ModelConfig, TargetModule, WeightSource } from '../model/types';
 
 export type GgufTensorType = 'F32' | 'F16';
 
@@ -137,48 +138,6 @@ function writeValue(w: ByteWriter, v: Value): void {
   }
 }
 
-/** float32 → IEEE half, round to nearest even. */
-function toHalf(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < values.length; i++) {
-    f[0] = values[i]!;
-    const x = u[0]!;
-    const sign = (x >>> 16) & 0x8000;
-    const exp = (x >>> 23) & 0xff;
-    let mant = x & 0x7fffff;
-    if (exp === 0xff) {
-      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
-      continue;
-    }
-    const e = exp - 127 + 15;
-    if (e >= 0x1f) {
-      out[i] = sign | 0x7c00;
-      continue;
-    }
-    if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign;
-        continue;
-      }
-      mant |= 0x800000;
-      const shift = 14 - e;
-      let half = mant >>> shift;
-      const rest = mant & ((1 << shift) - 1);
-      const halfway = 1 << (shift - 1);
-      if (rest > halfway || (rest === halfway && half & 1)) half++;
-      out[i] = sign | half;
-      continue;
-    }
-    let half = (e << 10) | (mant >>> 13);
-    const rest = mant & 0x1fff;
-    if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++; // a carry rounds up into the exponent, as it should
-    out[i] = sign | half;
-  }
-  return out;
-}
-
 /** Writes a GGUF file: the header first, then each tensor's data as it is produced. */
 function writeGguf(outPath: string, metadata: Array<[string, Value]>, tensors: readonly TensorPlan[]): void {
   const w = new ByteWriter();
@@ -223,7 +182,7 @@ function writeGguf(outPath: string, metadata: Array<[string, Value]>, tensors: r
       if (values.length !== expected) {
         throw new TailorError('gguf/shape', `Tensor ${t.name} has ${values.length} values; its shape [${t.shape}] needs ${expected}.`, 'This is a bug in the exporter; please report it.');
       }
-      const data = t.type === 'F32' ? values : toHalf(values);
+      const data = t.type === 'F32' ? values : f32ToF16(values);
       const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       fs.writeSync(fd, bytes);
       written += bytes.length;
