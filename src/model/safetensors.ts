@@ -66,16 +66,17 @@ export class SafetensorsFile {
     assertLittleEndian();
     let fd: number;
     try {
+      // Checked before opening: opening a FIFO would wait for a writer forever.
+      if (!fs.statSync(file).isFile()) throw new TailorError('model/file-unreadable', `${file} is not a file.`, 'Give the path of a .safetensors file.');
       fd = fs.openSync(file, 'r');
     } catch (error) {
+      if (error instanceof TailorError) throw error;
       const code = errno(error);
       if (code === 'ENOENT') throw new TailorError('model/file-missing', `${file} does not exist.`, 'Check the model directory: a weights file is missing.');
       throw new TailorError('model/file-unreadable', `Cannot open ${file}: ${code}.`, 'Check that the file exists and that you can read it.');
     }
     try {
-      const stat = fs.fstatSync(fd);
-      if (!stat.isFile()) throw new TailorError('model/file-unreadable', `${file} is not a file.`, 'Give the path of a .safetensors file.');
-      const size = stat.size;
+      const size = fs.fstatSync(fd).size;
       if (size < 8) throw corrupt(file, `it has only ${size} bytes, less than the 8-byte header length`);
       const lengthBytes = readExactly(fd, file, 0, 8);
       const headerLength = lengthBytes.readBigUInt64LE(0);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -106,6 +107,13 @@ describe('safetensors bad input', () => {
   it('a file missing', () => {
     const file = path.join(newTree({}), 'none.safetensors');
     expectTailorError(() => SafetensorsFile.open(file), 'model/file-missing', file);
+  });
+
+  it('a folder or a named pipe in place of the file, without waiting on the pipe', () => {
+    const dir = newTree({ 'folder.safetensors': { dir: true } });
+    expectTailorError(() => SafetensorsFile.open(path.join(dir, 'folder.safetensors')), 'model/file-unreadable', /is not a file/);
+    const fifo = path.join(dir, 'pipe.safetensors');
+    if (spawnSync('mkfifo', [fifo]).status === 0) expectTailorError(() => SafetensorsFile.open(fifo), 'model/file-unreadable', /is not a file/);
   });
 
   it('a file shorter than the header length field', () => {
