@@ -1,0 +1,63 @@
+/**
+ * The engine the rest of Tailor runs graphs on: sessions over ONNX models, fed and answered with tensors. The
+ * execution provider (CPU, WebGPU, CUDA) is chosen once, behind this interface (ortEngine.ts implements it on
+ * onnxruntime-node), and reported with the reason for the choice.
+ */
+
+/** The `tailor.engine.device` setting. */
+export type DeviceSetting = 'auto' | 'cpu' | 'webgpu' | 'cuda';
+export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cpu', 'webgpu', 'cuda'];
+
+export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
+
+export interface ProviderChoice {
+  provider: ExecutionProvider;
+  /** One sentence a user can read: why this provider ("no GPU adapter: using the CPU"). */
+  reason: string;
+}
+
+export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
+export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
+
+/**
+ * A tensor given to or returned by a session. onnxruntime's `Tensor` has this shape. A tensor the session left in
+ * device memory (`location` 'gpu-buffer') has no `data`: read it with `getData()`, or feed it back as it is.
+ */
+export interface EngineTensor {
+  readonly type: string;
+  readonly dims: readonly number[];
+  /** Host data; throws for a tensor in device memory. */
+  readonly data: unknown;
+  readonly location: string;
+  /** The data on the host, downloading it from the device when needed. */
+  getData(releaseData?: boolean): Promise<unknown>;
+  /** Frees device memory (no-op on the host). */
+  dispose(): void;
+}
+
+export type ModelSource = { path: string } | { bytes: Uint8Array };
+
+export interface SessionOptions {
+  /** Outputs to leave in device memory (e.g. the KV cache on WebGPU); ignored on the CPU. */
+  keepOnDevice?: readonly string[];
+}
+
+export interface EngineSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Runs the graph; `outputs` limits what is returned (default: every output). */
+  run(feeds: Readonly<Record<string, EngineTensor>>, outputs?: readonly string[]): Promise<Record<string, EngineTensor>>;
+  dispose(): Promise<void>;
+}
+
+export interface Engine {
+  /** The provider sessions run on now (an automatic choice falls back to the CPU if a GPU session fails). */
+  readonly provider: ExecutionProvider;
+  readonly reason: string;
+  /** Threads of one run on the CPU. */
+  readonly threads: number;
+  tensor(type: 'float32', data: Float32Array, dims: readonly number[]): EngineTensor;
+  tensor(type: 'int64', data: BigInt64Array, dims: readonly number[]): EngineTensor;
+  tensor(type: TensorType, data: TensorData, dims: readonly number[]): EngineTensor;
+  createSession(model: ModelSource, options?: SessionOptions): Promise<EngineSession>;
+}

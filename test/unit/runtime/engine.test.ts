@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TailorError } from '../../../src/errors';
+import { buildInferenceGraph } from '../../../src/graph/onnx/inferenceGraph';
+import { encodeModel } from '../../../src/graph/onnx/modelWriter';
+import { chooseProvider, isSoftwareAdapter, systemProbe, type DeviceProbe, type GpuAdapterInfo } from '../../../src/runtime/deviceProbe';
+import { createOrtEngine } from '../../../src/runtime/ortEngine';
+import { testModelMaker } from '../graph/models';
+
+const lavapipe: GpuAdapterInfo = { vendor: 'mesa', architecture: 'software', device: '', description: 'llvmpipe (LLVM 19.1.7, 256 bits)', isFallbackAdapter: false };
+const nvidia: GpuAdapterInfo = { vendor: 'nvidia', architecture: 'ada-lovelace', device: '', description: 'NVIDIA GeForce RTX 4070', isFallbackAdapter: false };
+
+function probe(cuda: string | null, adapter: GpuAdapterInfo | null): DeviceProbe {
+  return { cudaProviderLibrary: () => cuda, gpuAdapter: async () => ({ adapter, detail: adapter ? 'found' : 'WebGPU finds no adapter' }) };
+}
+
+describe('execution provider choice', () => {
+  it('prefers CUDA when its provider library is installed, then a real GPU, then the CPU', async () => {
+    assert.equal((await chooseProvider('auto', probe('/x/libonnxruntime_providers_cuda.so', nvidia))).provider, 'cuda');
+    const gpu = await chooseProvider('auto', probe(null, nvidia));
+    assert.equal(gpu.provider, 'webgpu');
+    assert.match(gpu.reason, /RTX 4070/);
+    const none = await chooseProvider('auto', probe(null, null));
+    assert.equal(none.provider, 'cpu');
+    assert.match(none.reason, /No GPU/);
+  });
+
+  it('never picks a software adapter on its own, but does when told to', async () => {
+    assert.ok(isSoftwareAdapter(lavapipe));
+    assert.ok(!isSoftwareAdapter(nvidia));
+    assert.ok(isSoftwareAdapter({ ...nvidia, isFallbackAdapter: true }));
+    const auto = await chooseProvider('auto', probe(null, lavapipe));
+    assert.equal(auto.provider, 'cpu');
+    assert.match(auto.reason, /software/);
+    const forced = await chooseProvider('webgpu', probe(null, lavapipe));
+    assert.equal(forced.provider, 'webgpu');
+    assert.match(forced.reason, /software adapter/);
+  });
+
+  it('follows the setting, and says how to get CUDA when it is asked for and missing', async () => {
+    assert.equal((await chooseProvider('cpu', probe('/x/lib.so', nvidia))).provider, 'cpu');
+    await assert.rejects(chooseProvider('cuda', probe(null, nvidia)), (e: unknown) => e instanceof TailorError && e.code === 'engine/cuda-missing' && /ONNXRUNTIME_NODE_INSTALL=cuda12/.test(e.fix));
+  });
+
+  it('finds no CUDA provider and no hardware GPU on this machine, and runs on the CPU', async () => {
+    const engine = await createOrtEngine({ device: 'auto', threads: 2 });
+    assert.equal(systemProbe().cudaProviderLibrary(), null);
+    assert.equal(engine.provider, 'cpu');
+    assert.ok(engine.reason.length > 0);
+    console.log(`auto: ${engine.provider} (${engine.reason})`);
+  });
+});
+
+describe('ORT engine', () => {
+  const makeModel = testModelMaker();
+  const model = makeModel({ shape: 'llama', seed: 3 });
+  const bytes = encodeModel(buildInferenceGraph(model.config, model.weights));
+
+  it('falls back to the CPU, saying why, when an automatically chosen GPU provider cannot start', async () => {
+    // The probe claims a CUDA library that this onnxruntime build cannot load.
+    const engine = await createOrtEngine({ device: 'auto', threads: 2, probe: probe('/nowhere/libonnxruntime_providers_cuda.so', null) });
+    assert.equal(engine.provider, 'cuda');
+    const session = await engine.createSession({ bytes });
+    try {
+      assert.equal(engine.provider, 'cpu');
+      assert.match(engine.reason, /CUDA provider failed/);
+      console.log(engine.reason);
+      assert.ok(session.inputNames.includes('input_ids'));
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('reports a provider the user asked for that cannot start as an error with a fix', async () => {
+    const engine = await createOrtEngine({ device: 'cuda', threads: 2, probe: probe('/nowhere/libonnxruntime_providers_cuda.so', null) });
+    await assert.rejects(engine.createSession({ bytes }), (e: unknown) => e instanceof TailorError && e.code === 'engine/provider-failed' && /"auto" or "cpu"/.test(e.fix));
+  });
+
+  it('reports a model onnxruntime cannot load with the file it tried', async () => {
+    const engine = await createOrtEngine({ device: 'cpu', threads: 1 });
+    await assert.rejects(engine.createSession({ path: '/nowhere/model.onnx' }), (e: unknown) => e instanceof TailorError && e.code === 'engine/session-failed' && /\/nowhere\/model.onnx/.test(e.message));
+  });
+});
