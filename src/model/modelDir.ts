@@ -183,10 +183,11 @@ const SAMPLE_BYTES = 1 << 16;
 /**
  * A stable hex SHA-256 naming this exact model, for adapters to record and compiled graphs to be cached under.
  * It covers the normalised config (not `torch_dtype`, which is informative), every tensor's name, dtype and shape,
- * each weights file's header bytes, five 64 KiB samples of each file's data (so fine-tunes with identical headers,
- * such as a base model and its instruct variant, differ), and tokenizer.json's token table. It does not hash all
- * the weight bytes: that would read gigabytes at every load; an in-place edit of weights that keeps the headers and
- * misses the samples goes unnoticed.
+ * each weights file's name, size and header bytes, five 64 KiB samples of each file's data (so fine-tunes with
+ * identical headers, such as a base model and its instruct variant, differ), and the tokenizer's tokens by id and
+ * merges by rank. It does not hash all the weight bytes: that would read gigabytes at every load. So an in-place
+ * edit of weights that keeps the headers and misses the samples goes unnoticed, and the same weights stored in
+ * another dtype or sharding get another fingerprint. The directory's path plays no part.
  */
 export function modelFingerprint(config: ModelConfig, weights: SafetensorsWeights, tokenizer: ModelTokenizer): string {
   const hash = createHash('sha256');
@@ -200,8 +201,17 @@ export function modelFingerprint(config: ModelConfig, weights: SafetensorsWeight
     hash.update(`${path.basename(file.file)}\t${file.size}\t${createHash('sha256').update(file.headerBytes).digest('hex')}\n`);
     hash.update(sampleData(file));
   }
-  const tokens = { model: tokenizer.json.model, added_tokens: tokenizer.json.added_tokens ?? [] };
-  hash.update(createHash('sha256').update(canonicalJson(tokens)).digest('hex'));
+  hash.update(tokenTableHash(tokenizer));
+  return hash.digest('hex');
+}
+
+/** Tokens by id (special ones marked) and merges by rank: what makes ids mean the same text. */
+function tokenTableHash(tokenizer: ModelTokenizer): string {
+  const hash = createHash('sha256');
+  const lines: string[] = [];
+  for (let id = 0; id < tokenizer.vocabSize; id++) lines.push(`${tokenizer.isSpecial(id) ? '*' : ''}${JSON.stringify(tokenizer.tokenText(id) ?? null)}`);
+  hash.update(`${tokenizer.json.model.type}\n${lines.join('\n')}\n`);
+  hash.update((tokenizer.json.model.merges ?? []).map((m) => (typeof m === 'string' ? m : m.join(' '))).join('\n'));
   return hash.digest('hex');
 }
 

@@ -104,7 +104,7 @@ export class ModelTokenizer {
     if (!options.plain) return this.tokenizer.encode(text, { add_special_tokens: options.addSpecialTokens ?? false }).ids;
     const t = this.tokenizer;
     const normalized = t.normalizer ? t.normalizer(text) : text;
-    const pieces = t.pre_tokenizer ? t.pre_tokenizer(normalized) : [normalized];
+    const pieces = t.pre_tokenizer ? t.pre_tokenizer(normalized, { section_index: 0 }) : [normalized];
     const tokens: string[] = t.model!(pieces);
     const ids = tokens.map((token): number | undefined => t.model!.tokens_to_ids.get(token) ?? t.model!.unk_token_id);
     if (ids.some((id) => id === undefined)) throw new Error('The tokenizer cannot encode this text: it has no unknown token.');

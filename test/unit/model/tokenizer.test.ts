@@ -69,6 +69,7 @@ describe('tokenizer', () => {
     assert.ok(!plain.includes(320) && plain.length > 3);
     assert.equal(t.decode(plain), text);
     assert.equal(t.decode(ids, { skipSpecialTokens: true }), 'xy');
+    assert.deepEqual(t.encode(TOKENIZER_SAMPLE, { plain: true }), t.encode(TOKENIZER_SAMPLE), 'plain and parsed agree on ordinary text');
   });
 
   it('decodes ids in the embedding padding to nothing', () => {
