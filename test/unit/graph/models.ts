@@ -1,6 +1,7 @@
 /** Tiny models for graph and runtime tests: the seeded Hugging Face directories of test/unit/model/tinyModel.ts. */
 import { moduleShape } from '../../../src/graph/onnx/inferenceGraph';
-import { TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule, type TensorInfo, type WeightSource } from '../../../src/model/types';
+import { loadModelDir } from '../../../src/model/modelDir';
+import { TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule, type WeightSource } from '../../../src/model/types';
 import { seeded } from '../fixtureTree';
 import { tinyModelMaker, type TinyModelOptions } from '../model/tinyModel';
 
@@ -11,54 +12,17 @@ export interface TestModel {
   fingerprint: string;
 }
 
-/** A weight source over tensors already in memory (float32), in Hugging Face names and layout. */
-export function memoryWeights(tensors: ReadonlyMap<string, Float32Array>, shapes: (name: string) => number[]): WeightSource {
-  const get = (name: string) => {
-    const t = tensors.get(name);
-    if (!t) throw new Error(`no weight ${name}`);
-    return t;
-  };
-  return {
-    names: () => [...tensors.keys()],
-    has: (name) => tensors.has(name),
-    info: (name): TensorInfo => ({ name, dtype: 'F32', shape: shapes(name) }),
-    float32: (name) => get(name),
-  };
-}
-
 /**
- * Makes tiny models for one test file. Weights are drawn with a larger spread than the generator's default so that
- * logits differ clearly between tokens and positions.
+ * Makes tiny models for one test file, loaded the way Tailor loads any model (`loadModelDir`). Weights are drawn
+ * with a larger spread than the generator's default so that logits differ clearly between tokens and positions.
  */
 export function testModelMaker(): (options: TinyModelOptions) => TestModel {
   const make = tinyModelMaker();
   return (options) => {
     const tiny = make({ scale: 0.15, ...options });
-    const shapes = new Map<string, number[]>();
-    for (const spec of tensorShapes(tiny.config)) shapes.set(spec[0], spec[1]);
-    return {
-      dir: tiny.dir,
-      config: tiny.config,
-      weights: memoryWeights(tiny.tensors, (n) => shapes.get(n)!),
-      fingerprint: `tiny-${options.shape}-${options.seed ?? 1}`,
-    };
+    const loaded = loadModelDir(tiny.dir);
+    return { dir: loaded.dir, config: loaded.config, weights: loaded.weights, fingerprint: loaded.fingerprint };
   };
-}
-
-function tensorShapes(c: ModelConfig): [string, number[]][] {
-  const q = c.numHeads * c.headDim;
-  const kv = c.numKvHeads * c.headDim;
-  const out: [string, number[]][] = [['model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]]];
-  for (let n = 0; n < c.numLayers; n++) {
-    const p = `model.layers.${n}`;
-    out.push([`${p}.input_layernorm.weight`, [c.hiddenSize]], [`${p}.post_attention_layernorm.weight`, [c.hiddenSize]]);
-    out.push([`${p}.self_attn.q_proj.weight`, [q, c.hiddenSize]], [`${p}.self_attn.k_proj.weight`, [kv, c.hiddenSize]], [`${p}.self_attn.v_proj.weight`, [kv, c.hiddenSize]]);
-    out.push([`${p}.self_attn.q_proj.bias`, [q]], [`${p}.self_attn.k_proj.bias`, [kv]], [`${p}.self_attn.v_proj.bias`, [kv]]);
-    out.push([`${p}.self_attn.o_proj.weight`, [c.hiddenSize, q]]);
-    out.push([`${p}.mlp.gate_proj.weight`, [c.intermediateSize, c.hiddenSize]], [`${p}.mlp.up_proj.weight`, [c.intermediateSize, c.hiddenSize]], [`${p}.mlp.down_proj.weight`, [c.hiddenSize, c.intermediateSize]]);
-  }
-  out.push(['model.norm.weight', [c.hiddenSize]], ['lm_head.weight', [c.vocabSize, c.hiddenSize]]);
-  return out;
 }
 
 /** A LoRA adapter with seeded random A and B (or B = 0, as PEFT initialises it) on `targets`. */
