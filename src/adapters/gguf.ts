@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TailorError } from '../errors';
 import { f32ToF16 } from '../model/halfFloat';
+import type { TokenizerJson } from '../model/tokenizer';
 import type { LoraAdapter, ModelConfig, TargetModule, WeightSource } from '../model/types';
 
 export type GgufTensorType = 'F32' | 'F16';
@@ -238,12 +239,6 @@ const GGUF_MODULE: Record<TargetModule, string> = {
   up_proj: 'ffn_up',
   down_proj: 'ffn_down',
 };
-
-/** The subset of a Hugging Face `tokenizer.json` the exporter reads. */
-export interface TokenizerJson {
-  model: { type: string; vocab: Record<string, number>; merges?: Array<string | [string, string]> };
-  added_tokens?: Array<{ id: number; content: string; special?: boolean }>;
-}
 
 function tokenizerMetadata(config: ModelConfig, tokenizer: TokenizerJson, architecture: string): Array<[string, Value]> {
   if (tokenizer.model.type !== 'BPE') {
