@@ -139,9 +139,12 @@ export function projection<T>(ops: Ops<T>, config: ModelConfig, layer: number, m
   return pair ? ops.add(base, loraBranch(ops, x, pair, lora!.scale)) : base;
 }
 
-/** scale · (x·Aᵀ)·Bᵀ, in PEFT's order (B after A, then the scale). */
+/**
+ * scale · (x·Aᵀ)·Bᵀ. PEFT scales after B; scaling the rank-r intermediate instead is the same product with r values
+ * per position to multiply rather than `out`.
+ */
 export function loraBranch<T>(ops: Ops<T>, x: T, pair: LoraPair<T>, scale: T): T {
-  return ops.mul(ops.linear(ops.linear(x, pair.a), pair.b), scale);
+  return ops.linear(ops.mul(ops.linear(x, pair.a), scale), pair.b);
 }
 
 /** Final RMSNorm, then the head: `lm_head.weight`, or the embedding matrix when the embeddings are tied. */

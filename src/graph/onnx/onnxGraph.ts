@@ -72,12 +72,24 @@ export class OnnxGraph {
     return { name, dtype, shape };
   }
 
-  /** Declares `value` a graph output named `name` (an Identity node when the value already has another name). */
+  /**
+   * Declares `value` a graph output named `name`. A value computed by a node is renamed (an Identity node would copy
+   * it on every run: for the KV cache, the whole cache); an input, an initializer or a value already output under
+   * another name goes through an Identity node.
+   */
   output(value: OnnxValue, name: string, shape: readonly Dim[] = value.shape): void {
     if (value.name !== name) {
       if (this.names.has(name)) throw new Error(`OnnxGraph: duplicate name ${name}`);
       this.names.add(name);
-      this.nodes.push(node('Identity', [value.name], [name], `${name}/Identity`));
+      const producer = this.nodes.find((n) => n.output.includes(value.name));
+      if (producer && !this.outputs.some((o) => o.name === value.name)) {
+        for (const n of this.nodes) {
+          n.input = n.input.map((i) => (i === value.name ? name : i));
+          n.output = n.output.map((o) => (o === value.name ? name : o));
+        }
+      } else {
+        this.nodes.push(node('Identity', [value.name], [name], `${name}/Identity`));
+      }
     }
     this.outputs.push(valueInfo(name, value.dtype, shape));
   }
