@@ -2,7 +2,7 @@
 // Installs the VS Code test host into .cache/test-host/: Debian packages (Chromium, the headers code-server's
 // native modules need), Node 24 from npm (code-server requires it), and code-server from npm. Idempotent:
 // marker files make a second run instant. Run directly (`node scripts/test-host/install.mjs`) or import
-// `ensureTestHost()`.
+// `ensureTestHost()`. `--lavapipe` installs only Mesa's software Vulkan driver (for the WebGPU unit tests).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -186,6 +186,81 @@ function scratchXdg() {
   return { XDG_CONFIG_HOME: path.join(dir, 'config'), XDG_DATA_HOME: path.join(dir, 'data'), XDG_CACHE_HOME: path.join(dir, 'cache') };
 }
 
+/** Mesa's Vulkan drivers, for lavapipe: a software Vulkan device that WebGPU (Dawn) runs on in tests. */
+export const LAVAPIPE_PACKAGE = 'mesa-vulkan-drivers';
+/** Dawn needs Mesa 23 or later (bookworm has 22; bookworm-backports has 25). */
+const LAVAPIPE_MIN_MAJOR = 23;
+const BACKPORTS_LIST = '/etc/apt/sources.list.d/tailor-bookworm-backports.list';
+
+function installedVersion(pkg) {
+  const r = spawnSync('dpkg-query', ['-W', '-f=${Status} ${Version}', pkg], { encoding: 'utf8' });
+  const m = r.status === 0 && /install ok installed (\S+)/.exec(r.stdout);
+  return m ? m[1] : null;
+}
+
+function osCodename() {
+  try {
+    return /^VERSION_CODENAME=(\S+)/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The Vulkan ICD manifest of lavapipe, when installed. */
+export function lavapipeIcd() {
+  const dir = '/usr/share/vulkan/icd.d';
+  try {
+    const file = fs.readdirSync(dir).find((f) => /^lvp_icd\./.test(f));
+    return file ? path.join(dir, file) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Step (unit tests of the WebGPU provider only): Mesa's Vulkan drivers, new enough for Dawn. On Debian bookworm they
+ * come from bookworm-backports, added as an apt source when missing. Idempotent: a second run only checks the
+ * installed version. Throws a StepError whose `impossible` is true where apt cannot be used at all.
+ */
+export function ensureLavapipe() {
+  const step = 'Mesa Vulkan drivers (lavapipe)';
+  const version = installedVersion(LAVAPIPE_PACKAGE);
+  const major = version ? Number(/^(?:\d+:)?(\d+)/.exec(version)?.[1]) : 0;
+  if (major >= LAVAPIPE_MIN_MAJOR && lavapipeIcd()) {
+    log(`${LAVAPIPE_PACKAGE} ${version} present`);
+    return { version, icd: lavapipeIcd() };
+  }
+  const impossible = (cause, fix) => Object.assign(new StepError(step, cause, fix), { impossible: true });
+  if (process.platform !== 'linux' || !commandExists('apt-get') || !commandExists('dpkg-query')) {
+    throw impossible('this is not a Debian-like Linux (no apt-get/dpkg-query)', `install Mesa ${LAVAPIPE_MIN_MAJOR}+ Vulkan drivers (lavapipe) with your package manager`);
+  }
+  const isRoot = process.getuid?.() === 0;
+  const sudo = isRoot ? [] : commandExists('sudo') && spawnSync('sudo', ['-n', 'true']).status === 0 ? ['sudo', '-n'] : null;
+  const codename = osCodename();
+  const target = codename === 'bookworm' ? ['-t', 'bookworm-backports'] : [];
+  const manual = `${codename === 'bookworm' ? `echo "deb http://deb.debian.org/debian bookworm-backports main" > ${BACKPORTS_LIST} && ` : ''}apt-get update && apt-get install -y --no-install-recommends ${target.join(' ')} ${LAVAPIPE_PACKAGE}`;
+  if (!sudo) throw impossible(`${LAVAPIPE_PACKAGE} ${version ?? '(not installed)'} is older than Mesa ${LAVAPIPE_MIN_MAJOR} and this is not root (no password-less sudo)`, `as root: ${manual}`);
+  const asRoot = (args) => (sudo.length ? ['sudo', ['-n', ...args]] : [args[0], args.slice(1)]);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (codename === 'bookworm') {
+    const listed = spawnSync('sh', ['-c', 'grep -rhs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/'], { encoding: 'utf8' }).stdout.trim();
+    if (!listed) {
+      log(`adding bookworm-backports as an apt source (${BACKPORTS_LIST})`);
+      const [cmd, args] = asRoot(['sh', '-c', `echo "deb http://deb.debian.org/debian bookworm-backports main" > ${BACKPORTS_LIST}`]);
+      run(step, cmd, args, { env }, `as root: ${manual}`);
+    }
+  }
+  log(`installing ${LAVAPIPE_PACKAGE}${target.length ? ' from bookworm-backports' : ''} (apt-get update first)…`);
+  const update = spawnSync(...asRoot(['apt-get', 'update']), { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (update.status !== 0) throw impossible(`apt-get update failed: ${(update.stderr ?? '').trim().split('\n').pop()}`, `check that the Debian mirror is reachable, then ${manual}`);
+  const [cmd, args] = asRoot(['apt-get', 'install', '-y', '--no-install-recommends', ...target, LAVAPIPE_PACKAGE]);
+  run(step, cmd, args, { env, stdio: ['ignore', 'ignore', 'inherit'] }, manual);
+  const now = installedVersion(LAVAPIPE_PACKAGE);
+  if (!lavapipeIcd()) throw new StepError(step, `${LAVAPIPE_PACKAGE} ${now} is installed but has no lavapipe ICD (lvp_icd.*.json)`, manual);
+  log(`${LAVAPIPE_PACKAGE} ${now} installed`);
+  return { version: now, icd: lavapipeIcd() };
+}
+
 /** Installs whatever is missing; returns the paths the launchers need. */
 export function ensureTestHost() {
   fs.mkdirSync(hostDir, { recursive: true });
@@ -198,10 +273,13 @@ export function ensureTestHost() {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const started = Date.now();
   try {
-    ensureTestHost();
+    // `--lavapipe`: only the software Vulkan driver the WebGPU unit tests need.
+    if (process.argv.includes('--lavapipe')) ensureLavapipe();
+    else ensureTestHost();
     log(`ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } catch (error) {
     console.error(error instanceof StepError ? error.message : `test-host: install failed: ${error?.stack ?? error}`);
-    process.exit(1);
+    // Exit status 3: the step cannot be done on this machine at all (tests that need it skip); 1: it failed.
+    process.exit(error?.impossible ? 3 : 1);
   }
 }

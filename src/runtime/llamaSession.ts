@@ -43,7 +43,7 @@ export interface LlamaSessionOptions extends InferenceGraphOptions {
 }
 
 export class LlamaSession {
-  /** Rank-0 LoRA feeds (the base model), shared by every run without an adapter. */
+  /** LoRA feeds of the base model (B = 0), shared by every run without an adapter. */
   private readonly baseFeeds: Record<string, EngineTensor>;
   private readonly adapterFeeds = new WeakMap<LoraAdapter, Record<string, EngineTensor>>();
   private readonly targets: readonly TargetModule[];
@@ -96,7 +96,7 @@ export class LlamaSession {
       feeds[N.pastKey(n)] = p.key;
       feeds[N.pastValue(n)] = p.value;
     });
-    Object.assign(feeds, request.adapter ? this.feedsFor(request.adapter) : this.baseFeeds);
+    Object.assign(feeds, request.adapter && request.adapter.rank > 0 ? this.feedsFor(request.adapter) : this.baseFeeds);
 
     const out = await this.session.run(feeds);
     const logits = out[N.logits]!;
@@ -130,7 +130,7 @@ export class LlamaSession {
     return feeds;
   }
 
-  /** LoRA inputs for every layer and target module: the adapter's A and B, or rank 0 where it has none. */
+  /** LoRA inputs for every layer and target module: the adapter's A and B, or zeros where it has none. */
   private loraFeeds(adapter: LoraAdapter | null): Record<string, EngineTensor> {
     const feeds: Record<string, EngineTensor> = {};
     if (adapter) {
@@ -156,8 +156,10 @@ export class LlamaSession {
           feeds[N.loraA(n, m)] = this.engine.tensor('float32', pair.a, [rank, shape.in]);
           feeds[N.loraB(n, m)] = this.engine.tensor('float32', pair.b, [shape.out, rank]);
         } else {
-          feeds[N.loraA(n, m)] = this.engine.tensor('float32', new Float32Array(0), [0, shape.in]);
-          feeds[N.loraB(n, m)] = this.engine.tensor('float32', new Float32Array(0), [shape.out, 0]);
+          // No branch: rank 1 with A = B = 0 adds exactly zero. (Rank-0 tensors would too, on the CPU, but
+          // onnxruntime's WebGPU provider crashes on empty LoRA inputs.)
+          feeds[N.loraA(n, m)] = this.engine.tensor('float32', new Float32Array(shape.in), [1, shape.in]);
+          feeds[N.loraB(n, m)] = this.engine.tensor('float32', new Float32Array(shape.out), [shape.out, 1]);
         }
       }
     }

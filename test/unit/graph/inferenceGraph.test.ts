@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildInferenceGraph, inferenceNames as N } from '../../../src/graph/onnx/inferenceGraph';
+import { buildInferenceGraph, inferenceNames as N, moduleShape } from '../../../src/graph/onnx/inferenceGraph';
+import type { EngineTensor } from '../../../src/runtime/engine';
 import { encodeModel } from '../../../src/graph/onnx/modelWriter';
 import { ModelProto } from '../../../src/graph/onnx/schema';
 import { LlamaSession } from '../../../src/runtime/llamaSession';
@@ -89,6 +90,35 @@ for (const shape of ['qwen2', 'llama'] as const) {
 
 describe('inference graph interface', () => {
   const model = makeModel({ shape: 'qwen2', seed: 2 });
+
+  it('adds exactly nothing for rank-0 LoRA inputs or B = 0 (fed straight to onnxruntime)', async () => {
+    const c = model.config;
+    const session = await engine.createSession({ bytes: encodeModel(buildInferenceGraph(c, model.weights)) });
+    try {
+      const run = async (rank: number, fill: (i: number) => number) => {
+        const ids = randomIds(7, 8);
+        const feeds: Record<string, EngineTensor> = { [N.inputIds]: engine.tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]) };
+        for (let n = 0; n < c.numLayers; n++) {
+          feeds[N.pastKey(n)] = engine.tensor('float32', new Float32Array(0), [1, c.numKvHeads, 0, c.headDim]);
+          feeds[N.pastValue(n)] = engine.tensor('float32', new Float32Array(0), [1, c.numKvHeads, 0, c.headDim]);
+          for (const m of TARGET_MODULES) {
+            const { in: inner, out } = moduleShape(c, m);
+            feeds[N.loraA(n, m)] = engine.tensor('float32', Float32Array.from({ length: rank * inner }, (_, i) => fill(i)), [rank, inner]);
+            feeds[N.loraB(n, m)] = engine.tensor('float32', new Float32Array(out * rank), [out, rank]);
+          }
+        }
+        feeds[N.loraScale] = engine.tensor('float32', Float32Array.of(2), []);
+        return (await session.run(feeds, [N.logits]))[N.logits]!.data as Float32Array;
+      };
+      const rank0 = await run(0, () => 0);
+      const zeroB = await run(3, (i) => Math.sin(i));
+      const base = referenceLogits(model, [randomIds(7, 8)]).logits;
+      assert.equal(maxAbsDiff(rank0, zeroB), 0);
+      assert.ok(maxAbsDiff(rank0, base) <= 1e-4);
+    } finally {
+      await session.dispose();
+    }
+  });
 
   it('declares input_ids, the KV cache, LoRA A/B with a symbolic rank for every layer and module, and the scale', () => {
     const decoded = ModelProto.toObject(ModelProto.decode(encodeModel(buildInferenceGraph(model.config, model.weights))), { longs: Number, arrays: true }) as {
