@@ -1,9 +1,18 @@
 /** `tailor`: the engine without VS Code. */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatBytes, formatReport, mineWorkspace, type MineProgress } from '../corpus';
+import { exportLoraGguf, exportModelGguf } from '../adapters/gguf';
+import { readPeftAdapter } from '../adapters/peft';
 import { isCancelled, TailorError } from '../errors';
+import { loadModelDir } from '../model/modelDir';
+import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
+import { LlamaSession } from '../runtime/llamaSession';
+import { createOrtEngine } from '../runtime/ortEngine';
+import { buildFimPrompt } from '../serve/fimPrompt';
+import { Generator } from '../serve/generate';
 
 const USAGE = `Usage: tailor <command> [options]
 
@@ -15,6 +24,23 @@ Commands:
       --no-builtin-excludes  also walk node_modules, vendored trees, build output and lock files
       --threads <n>          threads that read and scan files (default: cores, at most 4)
       --quiet                no progress on stderr
+
+  complete           Complete code with a model (and an adapter), fill-in-the-middle when a suffix is given.
+      --model <dir>          Hugging Face model directory (Llama, Qwen2, Mistral-like)
+      --adapter <dir>        PEFT LoRA adapter directory for that model
+      --prefix <text>        code before the cursor (or --prefix-file <file>)
+      --suffix <text>        code after the cursor (or --suffix-file <file>)
+      --max-tokens <n>       longest completion (default 64)
+      --temperature <t>      0 (default) is greedy; --top-p <p>, --seed <n> for sampling
+      --device <d>           auto (default), cpu, webgpu or cuda
+      --cache <dir>          compiled graphs (default: $XDG_CACHE_HOME/tailor or ~/.cache/tailor)
+      --json                 print the completion and its figures as JSON
+
+  export             Export a model or an adapter to GGUF for llama.cpp and Ollama.
+      --model <dir>          the base model
+      --adapter <dir>        export this adapter (a GGUF LoRA) instead of the model
+      --out <file>           the .gguf file to write
+      --type <f16|f32>       weight type of a model export (default f16)
 
   help               Show this help.
 `;
@@ -86,12 +112,128 @@ async function mine(args: string[], io: Io): Promise<number> {
   }
 }
 
+function cacheRoot(explicit: string | undefined): string {
+  if (explicit) return path.resolve(explicit);
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'tailor');
+}
+
+function numberOption(values: Record<string, unknown>, name: string, fallback: number, check: (n: number) => boolean, what: string): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, not "${String(raw)}".`);
+  return n;
+}
+
+function textOption(values: Record<string, unknown>, name: string): string {
+  const inline = values[name] as string | undefined;
+  const file = values[`${name}-file`] as string | undefined;
+  if (inline !== undefined && file !== undefined) throw new UsageError(`Give --${name} or --${name}-file, not both.`);
+  if (file === undefined) return inline ?? '';
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TailorError('cli/unreadable', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, 'Check the path.');
+  }
+}
+
+async function complete(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      adapter: { type: 'string' },
+      prefix: { type: 'string' },
+      'prefix-file': { type: 'string' },
+      suffix: { type: 'string' },
+      'suffix-file': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-p': { type: 'string' },
+      seed: { type: 'string' },
+      device: { type: 'string' },
+      cache: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length) throw new UsageError(`tailor complete takes no positional arguments (got "${positionals[0]}").`);
+  if (!values.model) throw new UsageError('tailor complete needs --model <dir>.');
+  const device = (values.device ?? 'auto') as DeviceSetting;
+  if (!DEVICE_SETTINGS.includes(device)) throw new UsageError(`--device must be one of ${DEVICE_SETTINGS.join(', ')}, not "${values.device}".`);
+  const maxTokens = numberOption(values, 'max-tokens', 64, (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
+  const temperature = numberOption(values, 'temperature', 0, (n) => n >= 0, 'zero or more');
+  const topP = numberOption(values, 'top-p', 1, (n) => n > 0 && n <= 1, 'in (0, 1]');
+  const seed = numberOption(values, 'seed', 0, Number.isInteger, 'a whole number');
+  const prefix = textOption(values, 'prefix');
+  const suffix = textOption(values, 'suffix');
+  if (!prefix && !suffix) throw new UsageError('tailor complete needs --prefix (and optionally --suffix).');
+
+  const model = loadModelDir(path.resolve(values.model));
+  const adapter = values.adapter ? readPeftAdapter(path.resolve(values.adapter), model.config) : null;
+  const engine = await createOrtEngine({ device });
+  const log = (line: string) => !values.quiet && io.err(line + '\n');
+  log(`engine: ${engine.provider} — ${engine.reason}`);
+  const session = await LlamaSession.open(engine, model, { cacheDir: path.join(cacheRoot(values.cache), 'graphs'), logits: 'last' });
+  try {
+    const prompt = buildFimPrompt(model.tokenizer, prefix, suffix, model.config.eosTokenIds);
+    const budget = model.config.maxPositionEmbeddings - 1;
+    const ids = prompt.ids.length > budget ? prompt.ids.slice(prompt.ids.length - budget) : prompt.ids;
+    const result = await new Generator(session, engine, model.tokenizer).generate({
+      promptIds: ids,
+      adapter,
+      maxTokens,
+      sampling: { temperature, topP },
+      seed,
+      stopTokenIds: prompt.stopIds,
+    });
+    log(`${result.promptTokens} prompt tokens in ${result.prefillMs.toFixed(0)} ms, ${result.tokenIds.length} tokens in ${result.decodeMs.toFixed(0)} ms (${result.finish})`);
+    if (values.json) {
+      io.out(JSON.stringify({ text: result.text, tokens: result.tokenIds, finish: result.finish, fim: prompt.fim, promptTokens: result.promptTokens, prefillMs: result.prefillMs, decodeMs: result.decodeMs, provider: engine.provider }, null, 2) + '\n');
+    } else {
+      io.out(result.text + (result.text.endsWith('\n') ? '' : '\n'));
+    }
+    return 0;
+  } finally {
+    await session.dispose();
+  }
+}
+
+async function exportGguf(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { model: { type: 'string' }, adapter: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' } },
+  });
+  if (positionals.length) throw new UsageError(`tailor export takes no positional arguments (got "${positionals[0]}").`);
+  if (!values.model || !values.out) throw new UsageError('tailor export needs --model <dir> and --out <file.gguf>.');
+  const type = (values.type ?? 'f16').toUpperCase();
+  if (type !== 'F16' && type !== 'F32') throw new UsageError(`--type must be f16 or f32, not "${values.type}".`);
+  const model = loadModelDir(path.resolve(values.model));
+  const out = path.resolve(values.out);
+  if (values.adapter) {
+    const adapter = readPeftAdapter(path.resolve(values.adapter), model.config);
+    exportLoraGguf(adapter, model.config, out, path.basename(path.resolve(values.adapter)));
+    io.out(`wrote the LoRA adapter to ${out} (rank ${adapter.rank}, ${adapter.tensors.size} modules); use it with llama.cpp's --lora\n`);
+  } else {
+    exportModelGguf({ config: model.config, weights: model.weights, tokenizer: model.tokenizer.json, name: path.basename(model.dir) }, out, type);
+    io.out(`wrote ${path.basename(model.dir)} to ${out} (${type}, ${(fs.statSync(out).size / 1024 ** 2).toFixed(1)} MiB)\n`);
+  }
+  return 0;
+}
+
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'mine':
         return await mine(rest, io);
+      case 'complete':
+        return await complete(rest, io);
+      case 'export':
+        return await exportGguf(rest, io);
       case undefined:
       case 'help':
       case '--help':
