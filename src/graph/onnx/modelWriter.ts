@@ -40,6 +40,7 @@ interface Layout {
 /** The whole model in memory, every initializer inline. For models well under 2 GB. */
 export function encodeModel(spec: OnnxModelSpec): Uint8Array {
   const layout = planLayout(spec, null);
+  if (layout.graphLength >= PROTOBUF_LIMIT) throw new Error(`encodeModel: the model is ${layout.graphLength} bytes, past protobuf's 2 GB limit; write it with external data`);
   const chunks: Uint8Array[] = [];
   const sink = { write: (c: Uint8Array) => void chunks.push(c) };
   writeSync(layout, sink);

@@ -75,7 +75,8 @@ export class OnnxGraph {
   /**
    * Declares `value` a graph output named `name`. A value computed by a node is renamed (an Identity node would copy
    * it on every run: for the KV cache, the whole cache); an input, an initializer or a value already output under
-   * another name goes through an Identity node.
+   * another name goes through an Identity node. Declare outputs last: a renamed value's earlier handles keep the
+   * old name.
    */
   output(value: OnnxValue, name: string, shape: readonly Dim[] = value.shape): void {
     if (value.name !== name) {
