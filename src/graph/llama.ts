@@ -68,7 +68,7 @@ export function llamaForward<T>(ops: Ops<T>, config: ModelConfig, inputs: LlamaI
   const end = ops.add(start, ops.dim(inputs.inputIds, 1));
   const positions = ops.range(start, end);
   const rope = ropeTables(ops, config, positions);
-  const mask = causalMask(ops, positions, end, config.numHeads / config.numKvHeads);
+  const mask = causalMask(ops, positions, end, config.numHeads / config.numKvHeads, config.slidingWindow ?? null);
 
   let x = embed(ops, inputs.inputIds);
   const present: KvPair<T>[] = [];
@@ -133,7 +133,7 @@ export function mlp<T>(ops: Ops<T>, config: ModelConfig, layer: number, x: T, lo
 
 /** A base projection (with Qwen2's q/k/v bias) plus its LoRA branch when the adapter targets it. */
 export function projection<T>(ops: Ops<T>, config: ModelConfig, layer: number, module: TargetModule, x: T, lora: LoraInputs<T> | null): T {
-  const hasBias = config.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj');
+  const hasBias = module === 'o_proj' ? Boolean(config.outputBias) : config.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj');
   const base = ops.linear(x, ops.weight(projectionName(layer, module)), hasBias ? ops.weight(projectionName(layer, module, 'bias')) : undefined);
   const pair = lora?.modules.get(loraKey(layer, module));
   return pair ? ops.add(base, loraBranch(ops, x, pair, lora!.scale)) : base;
@@ -172,14 +172,19 @@ export function ropeTables<T>(ops: Ops<T>, config: ModelConfig, positions: T): R
 
 /**
  * Additive causal mask for queries at `positions` (int64 [seq]) over keys 0 … end−1 (`end` an int64 scalar): 0 where
- * the key is at or before the query, the most negative float elsewhere. Rows repeat `groups` times to match the
- * stacked query heads.
+ * the key is at or before the query (and, with a sliding window W, after query − W, as Transformers' Mistral and
+ * Qwen2 masks have it), the most negative float elsewhere. Rows repeat `groups` times to match the stacked query
+ * heads.
  */
-export function causalMask<T>(ops: Ops<T>, positions: T, end: T, groups: number): T {
-  const keys = ops.range(ops.constant([0], [], 'int64'), end);
-  const queries = groups === 1 ? positions : ops.concat(Array.from({ length: groups }, () => positions), 0);
-  const allowed = ops.lessOrEqual(ops.reshape(keys, [1, -1]), ops.reshape(queries, [-1, 1]));
-  return ops.where(allowed, ops.constant([0], []), ops.constant([FLOAT32_MIN], []));
+export function causalMask<T>(ops: Ops<T>, positions: T, end: T, groups: number, slidingWindow: number | null = null): T {
+  const keys = ops.reshape(ops.range(ops.constant([0], [], 'int64'), end), [1, -1]);
+  const queries = ops.reshape(groups === 1 ? positions : ops.concat(Array.from({ length: groups }, () => positions), 0), [-1, 1]);
+  const zero = ops.constant([0], []);
+  const masked = ops.constant([FLOAT32_MIN], []);
+  const causal = ops.where(ops.lessOrEqual(keys, queries), zero, masked);
+  if (slidingWindow === null) return causal;
+  const inWindow = ops.lessOrEqual(ops.sub(queries, ops.constant([slidingWindow - 1], [], 'int64')), keys);
+  return ops.where(inWindow, causal, masked);
 }
 
 /**
@@ -212,17 +217,21 @@ export function ropeFrequencies(config: ModelConfig): { inverseFrequencies: Floa
       return (1 - smooth) * (f / scaling.factor) + smooth * f;
     });
   } else if (scaling?.type === 'yarn') {
+    // Transformers' _compute_yarn_parameters (truncated correction range, the default).
     const original = scaling.originalMaxPositionEmbeddings ?? config.maxPositionEmbeddings;
     const correctionDim = (rotations: number) => (dim * Math.log(original / (rotations * 2 * Math.PI))) / (2 * Math.log(config.ropeTheta));
-    const lowDim = Math.max(Math.floor(correctionDim(32)), 0);
-    let highDim = Math.min(Math.ceil(correctionDim(1)), dim - 1);
+    const lowDim = Math.max(Math.floor(correctionDim(scaling.betaFast ?? 32)), 0);
+    let highDim = Math.min(Math.ceil(correctionDim(scaling.betaSlow ?? 1)), dim - 1);
     if (lowDim === highDim) highDim += 0.001;
     inv = base.map((f, i) => {
       const ramp = Math.min(Math.max((i - lowDim) / (highDim - lowDim), 0), 1);
       const extrapolation = 1 - ramp;
       return (f / scaling.factor) * (1 - extrapolation) + f * extrapolation;
     });
-    attentionFactor = scaling.factor <= 1 ? 1 : 0.1 * Math.log(scaling.factor) + 1;
+    const mscale = (scale: number, m = 1) => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
+    attentionFactor =
+      scaling.attentionFactor ??
+      (scaling.mscale && scaling.mscaleAllDim ? mscale(scaling.factor, scaling.mscale) / mscale(scaling.factor, scaling.mscaleAllDim) : mscale(scaling.factor));
   }
   return { inverseFrequencies: Float32Array.from(inv), attentionFactor };
 }

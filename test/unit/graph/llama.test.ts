@@ -4,12 +4,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { after, before, describe, it } from 'node:test';
-import { ropeFrequencies, ropeTables } from '../../../src/graph/llama';
+import { causalMask, ropeFrequencies, ropeTables } from '../../../src/graph/llama';
+import { FLOAT32_MIN } from '../../../src/graph/ops';
+import type { WeightSource } from '../../../src/model/types';
 import { TfjsOps } from '../../../src/graph/tfjsOps';
 import type { ModelConfig } from '../../../src/model/types';
 import { LlamaSession } from '../../../src/runtime/llamaSession';
 import { createOrtEngine } from '../../../src/runtime/ortEngine';
-import { maxAbsDiff, randomIds, testModelMaker } from './models';
+import { maxAbsDiff, randomAdapter, randomIds, testModelMaker, type TestModel } from './models';
 import { referenceLogits, tfjsReady } from './oracle';
 
 const makeModel = testModelMaker();
@@ -89,5 +91,71 @@ describe('rotary embeddings', () => {
     } finally {
       await session.dispose();
     }
+  });
+});
+
+const noWeights: WeightSource = { names: () => [], has: () => false, info: () => { throw new Error('no weights'); }, float32: () => { throw new Error('no weights'); } };
+
+describe('attention mask', () => {
+  it('lets a query see itself and earlier keys only, within the sliding window when there is one', () => {
+    const ops = new TfjsOps(tf, noWeights);
+    tf.tidy(() => {
+      // Queries at positions 3..5 (past of 3), keys 0..5, window 3: query q sees keys q-2..q.
+      const mask = (window: number | null) => Array.from(causalMask(ops, tf.tensor([3, 4, 5], [3], 'int32'), tf.scalar(6, 'int32'), 1, window).dataSync()).map((v) => (v === 0 ? 1 : v === Math.fround(FLOAT32_MIN) ? 0 : NaN));
+      assert.deepEqual(mask(null), [1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1]);
+      assert.deepEqual(mask(3), [0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1]);
+      // Two query heads per key/value head: the rows repeat.
+      assert.deepEqual(causalMask(ops, tf.tensor([1, 2], [2], 'int32'), tf.scalar(3, 'int32'), 2).shape, [4, 3]);
+    });
+  });
+});
+
+describe('projection biases and sliding windows in the ONNX graph', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tailor-variants-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function compare(model: TestModel, ids: number[]): Promise<{ diff: number; logits: Float32Array }> {
+    const engine = await createOrtEngine({ device: 'cpu', threads: 2 });
+    const session = await LlamaSession.open(engine, model, { cacheDir: dir });
+    try {
+      const adapter = randomAdapter(model.config, { rank: 2, seed: 4 });
+      const got = await session.run({ inputIds: [ids], adapter });
+      return { diff: maxAbsDiff(got.logits, referenceLogits(model, [ids], adapter).logits), logits: got.logits };
+    } finally {
+      await session.dispose();
+    }
+  }
+
+  it("adds Llama's o_proj bias when attention_bias is set", async () => {
+    const base = makeModel({ shape: 'qwen2', seed: 12 });
+    const biases = new Map<string, Float32Array>();
+    for (let n = 0; n < base.config.numLayers; n++) biases.set(`model.layers.${n}.self_attn.o_proj.bias`, Float32Array.from({ length: base.config.hiddenSize }, (_, i) => Math.sin(i + n)));
+    const weights: WeightSource = {
+      names: () => [...base.weights.names(), ...biases.keys()],
+      has: (name) => biases.has(name) || base.weights.has(name),
+      info: (name) => (biases.has(name) ? { name, dtype: 'F32', shape: [base.config.hiddenSize] } : base.weights.info(name)),
+      float32: (name) => biases.get(name) ?? base.weights.float32(name),
+    };
+    const withBias: TestModel = { ...base, weights, config: { ...base.config, architecture: 'llama', outputBias: true }, fingerprint: `${base.fingerprint}+o_proj.bias` };
+    const ids = randomIds(10, 2);
+    const a = await compare(withBias, ids);
+    const b = await compare(base, ids);
+    assert.ok(a.diff <= 1e-4, `max abs diff ${a.diff}`);
+    assert.ok(maxAbsDiff(a.logits, b.logits) > 1e-2, 'the bias is applied');
+  });
+
+  it('masks keys outside the sliding window', async () => {
+    const base = makeModel({ shape: 'qwen2', seed: 13 });
+    const windowed: TestModel = { ...base, config: { ...base.config, slidingWindow: 4 }, fingerprint: `${base.fingerprint}+window4` };
+    const ids = randomIds(12, 3);
+    const a = await compare(windowed, ids);
+    assert.ok(a.diff <= 1e-4, `max abs diff ${a.diff}`);
+    const v = base.config.vocabSize;
+    const b = await compare(base, ids);
+    assert.equal(maxAbsDiff(a.logits.subarray(0, 4 * v), b.logits.subarray(0, 4 * v)), 0, 'positions within the window are unchanged');
+    assert.ok(maxAbsDiff(a.logits.subarray(8 * v), b.logits.subarray(8 * v)) > 1e-3, 'later positions lose their early keys');
   });
 });
