@@ -131,7 +131,7 @@ export function mlp<T>(ops: Ops<T>, config: ModelConfig, layer: number, x: T, lo
   return projection(ops, config, layer, 'down_proj', ops.mul(gate, up), lora);
 }
 
-/** A base projection (with Qwen2's q/k/v bias) plus its LoRA branch when the adapter targets it. */
+/** A base projection (q/k/v bias with attentionBias, o_proj bias with outputBias) plus its LoRA branch when the adapter targets it. */
 export function projection<T>(ops: Ops<T>, config: ModelConfig, layer: number, module: TargetModule, x: T, lora: LoraInputs<T> | null): T {
   const hasBias = module === 'o_proj' ? Boolean(config.outputBias) : config.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj');
   const base = ops.linear(x, ops.weight(projectionName(layer, module)), hasBias ? ops.weight(projectionName(layer, module, 'bias')) : undefined);
