@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TailorError } from '../errors';
 import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors';
-import { moduleBlock, TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule } from '../model/types';
+import { moduleBlock, moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule } from '../model/types';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -26,26 +26,6 @@ export interface PeftLoraConfig {
   base_model_name_or_path: string | null;
   inference_mode: boolean;
   [key: string]: unknown;
-}
-
-/** Input and output sizes of a projection for this model. */
-export function projectionShape(config: ModelConfig, module: TargetModule): { in: number; out: number } {
-  const q = config.numHeads * config.headDim;
-  const kv = config.numKvHeads * config.headDim;
-  switch (module) {
-    case 'q_proj':
-      return { in: config.hiddenSize, out: q };
-    case 'k_proj':
-    case 'v_proj':
-      return { in: config.hiddenSize, out: kv };
-    case 'o_proj':
-      return { in: q, out: config.hiddenSize };
-    case 'gate_proj':
-    case 'up_proj':
-      return { in: config.hiddenSize, out: config.intermediateSize };
-    case 'down_proj':
-      return { in: config.intermediateSize, out: config.hiddenSize };
-  }
 }
 
 function tensorName(layer: number, module: TargetModule, which: 'A' | 'B'): string {
@@ -97,7 +77,7 @@ export function readPeftAdapter(dir: string, config: ModelConfig): LoraAdapter {
       const bName = lookup(tensorName(layer, module, 'B'));
       if (!aName && !bName) continue; // layers_to_transform: a module may be adapted in some layers only
       if (!aName || !bName) throw bad(dir, `${tensorName(layer, module, aName ? 'B' : 'A')} is missing`);
-      const { in: inDim, out } = projectionShape(config, module);
+      const { in: inDim, out } = moduleShape(config, module);
       const want = { [aName]: [rank, inDim], [bName]: [out, rank] };
       for (const [name, shape] of Object.entries(want)) {
         const info = file.info(name);
@@ -127,7 +107,7 @@ export function writePeftAdapter(
     for (const module of adapter.targets) {
       const t = adapter.tensors.get(`${layer}.${module}`);
       if (!t) continue;
-      const { in: inDim, out } = projectionShape(config, module);
+      const { in: inDim, out } = moduleShape(config, module);
       tensors.push({ name: tensorName(layer, module, 'A'), dtype: 'F32', shape: [adapter.rank, inDim], data: t.a });
       tensors.push({ name: tensorName(layer, module, 'B'), dtype: 'F32', shape: [out, adapter.rank], data: t.b });
     }

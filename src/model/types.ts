@@ -86,6 +86,26 @@ export function moduleBlock(module: TargetModule): 'self_attn' | 'mlp' {
   return module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
 }
 
+/** [out, in] of a target module's weight in this model. */
+export function moduleShape(config: ModelConfig, module: TargetModule): { out: number; in: number } {
+  const q = config.numHeads * config.headDim;
+  const kv = config.numKvHeads * config.headDim;
+  switch (module) {
+    case 'q_proj':
+      return { out: q, in: config.hiddenSize };
+    case 'k_proj':
+    case 'v_proj':
+      return { out: kv, in: config.hiddenSize };
+    case 'o_proj':
+      return { out: config.hiddenSize, in: q };
+    case 'gate_proj':
+    case 'up_proj':
+      return { out: config.intermediateSize, in: config.hiddenSize };
+    case 'down_proj':
+      return { out: config.hiddenSize, in: config.intermediateSize };
+  }
+}
+
 /**
  * A LoRA adapter in memory. For layer N and module M the update is W' = W + scale · B·A with A [rank, in] and
  * B [out, rank] — PEFT's layout (`base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight`).

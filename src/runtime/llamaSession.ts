@@ -6,8 +6,8 @@
  */
 import { TailorError } from '../errors';
 import { compileInferenceGraph, type CompiledGraph, type InferenceModel } from '../graph/onnx/graphCache';
-import { inferenceNames as N, moduleShape, type InferenceGraphOptions } from '../graph/onnx/inferenceGraph';
-import { TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule } from '../model/types';
+import { inferenceNames as N, type InferenceGraphOptions } from '../graph/onnx/inferenceGraph';
+import { moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule } from '../model/types';
 import type { Engine, EngineSession, EngineTensor } from './engine';
 
 /** The key/value cache of earlier positions, one pair per layer, as the last run returned it. */

@@ -11,7 +11,7 @@
  *
  * An adapter is fed, never built in: one session serves the base model (rank 0 or B = 0) and any adapter.
  */
-import { TARGET_MODULES, type ModelConfig, type TargetModule, type WeightSource } from '../../model/types';
+import { moduleShape, TARGET_MODULES, type ModelConfig, type TargetModule, type WeightSource } from '../../model/types';
 import { llamaForward, loraKey, type KvPair, type LoraPair } from '../llama';
 import { OnnxGraph, type OnnxModelSpec, type OnnxValue } from './onnxGraph';
 import { OnnxOps } from './onnxOps';
@@ -49,26 +49,6 @@ export const inferenceNames: InferenceGraphNames = {
   presentKey: (n) => `present.${n}.key`,
   presentValue: (n) => `present.${n}.value`,
 };
-
-/** [out, in] of a target module's weight. */
-export function moduleShape(config: ModelConfig, module: TargetModule): { out: number; in: number } {
-  const q = config.numHeads * config.headDim;
-  const kv = config.numKvHeads * config.headDim;
-  switch (module) {
-    case 'q_proj':
-      return { out: q, in: config.hiddenSize };
-    case 'k_proj':
-    case 'v_proj':
-      return { out: kv, in: config.hiddenSize };
-    case 'o_proj':
-      return { out: config.hiddenSize, in: q };
-    case 'gate_proj':
-    case 'up_proj':
-      return { out: config.intermediateSize, in: config.hiddenSize };
-    case 'down_proj':
-      return { out: config.hiddenSize, in: config.intermediateSize };
-  }
-}
 
 export function buildInferenceGraph(config: ModelConfig, weights: WeightSource, options: InferenceGraphOptions = {}, metadata: Record<string, string> = {}): OnnxModelSpec {
   const graph = new OnnxGraph();

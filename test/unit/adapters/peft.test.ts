@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { projectionShape, readPeftAdapter, writePeftAdapter } from '../../../src/adapters/peft';
+import { readPeftAdapter, writePeftAdapter } from '../../../src/adapters/peft';
 import { TailorError } from '../../../src/errors';
 import { SafetensorsFile } from '../../../src/model/safetensors';
-import { TARGET_MODULES, type LoraAdapter, type ModelConfig } from '../../../src/model/types';
+import { moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig } from '../../../src/model/types';
 import { seeded } from '../fixtureTree';
 import { tinyModelMaker } from '../model/tinyModel';
 
@@ -19,7 +19,7 @@ function randomAdapter(config: ModelConfig, rank: number, seed: number, targets 
   const tensors = new Map<string, { a: Float32Array; b: Float32Array }>();
   for (let l = 0; l < config.numLayers; l++) {
     for (const m of targets) {
-      const { in: inDim, out } = projectionShape(config, m);
+      const { in: inDim, out } = moduleShape(config, m);
       tensors.set(`${l}.${m}`, { a: Float32Array.from({ length: rank * inDim }, () => rand() - 0.5), b: Float32Array.from({ length: out * rank }, () => rand() - 0.5) });
     }
   }

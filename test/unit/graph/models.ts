@@ -1,7 +1,6 @@
 /** Tiny models for graph and runtime tests: the seeded Hugging Face directories of test/unit/model/tinyModel.ts. */
-import { moduleShape } from '../../../src/graph/onnx/inferenceGraph';
 import { loadModelDir } from '../../../src/model/modelDir';
-import { TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule, type WeightSource } from '../../../src/model/types';
+import { moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule, type WeightSource } from '../../../src/model/types';
 import { seeded } from '../fixtureTree';
 import { tinyModelMaker, type TinyModelOptions } from '../model/tinyModel';
 
