@@ -55,6 +55,18 @@ describe('tiny model generator', () => {
     assert.deepEqual(st.float32('lm_head.weight'), m.tensors.get('lm_head.weight'));
   });
 
+  it('pads vocab_size to the vocabSize asked for, beyond the tokenizer, and refuses one below it', () => {
+    const m = tiny({ shape: 'llama', vocabSize: 1000 });
+    assert.equal(m.config.vocabSize, 1000);
+    assert.equal(m.configJson.vocab_size, 1000);
+    assert.equal(m.tokenizerSize, 327);
+    const st = SafetensorsFile.open(path.join(m.dir, 'model.safetensors'));
+    assert.deepEqual(st.info('model.embed_tokens.weight').shape, [1000, 64]);
+    assert.deepEqual(st.info('lm_head.weight').shape, [1000, 64]);
+    assert.equal(tiny({ shape: 'qwen2', vocabSize: 327 }).config.vocabSize, 327);
+    assert.throws(() => tiny({ shape: 'qwen2', vocabSize: 326 }), /vocabSize 326/);
+  });
+
   it('draws weights at a sensible scale: matrices about 0.02, norms near 1', () => {
     const m = tiny({ shape: 'llama' });
     const w = m.tensors.get('model.layers.0.mlp.up_proj.weight')!;

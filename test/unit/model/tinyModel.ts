@@ -11,7 +11,7 @@
  * Tokenizer: the 256 byte tokens (ids 0–255, GPT-2's byte-to-unicode order), 64 merges learned from a small code
  * sample (ids 256–319), then the special tokens `<|endoftext|>` 320, `<|fim_prefix|>` 321, `<|fim_middle|>` 322,
  * `<|fim_suffix|>` 323, `<|fim_pad|>` 324, `<|repo_name|>` 325, `<|file_sep|>` 326 (Qwen2.5-Coder's relative
- * order). `vocab_size` is padded to the next multiple of 64: 384, as Qwen pads its embedding.
+ * order). `vocab_size` is padded to the next multiple of 64: 384, as Qwen pads its embedding (or to `vocabSize`).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -49,6 +49,11 @@ export interface TinyModelOptions {
   merges?: number;
   /** Standard deviation of matrices and biases. Default 0.02; raise it for peakier logits. */
   scale?: number;
+  /**
+   * `vocab_size` (rows of the embedding and the head), at least the tokenizer's 327 tokens; the ids past the
+   * tokenizer are padding, as in real models. Default: the tokenizer's size rounded up to a multiple of 64 (384).
+   */
+  vocabSize?: number;
 }
 
 export interface TinyModel {
@@ -290,6 +295,8 @@ export function writeTinyModel(dir: string, options: TinyModelOptions): TinyMode
   const numHeads = options.numHeads ?? 4;
   const headDim = options.headDim ?? hiddenSize / numHeads;
   const writeHeadDim = options.headDim !== undefined || !qwen;
+  const vocabSize = options.vocabSize ?? Math.ceil(tok.size / 64) * 64;
+  if (!Number.isInteger(vocabSize) || vocabSize < tok.size) throw new Error(`writeTinyModel: vocabSize ${vocabSize} must be a whole number of at least the tokenizer's ${tok.size} tokens`);
   const config: ModelConfig = {
     architecture: shape,
     modelType: shape,
@@ -302,7 +309,7 @@ export function writeTinyModel(dir: string, options: TinyModelOptions): TinyMode
     rmsNormEps: 1e-6,
     ropeTheta: options.ropeTheta ?? 10000,
     ropeScaling: options.ropeScaling ?? null,
-    vocabSize: Math.ceil(tok.size / 64) * 64,
+    vocabSize,
     tieWordEmbeddings: options.tieWordEmbeddings ?? qwen,
     attentionBias: qwen,
     maxPositionEmbeddings: options.maxPositionEmbeddings ?? 256,
