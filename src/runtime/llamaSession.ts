@@ -156,10 +156,11 @@ export class LlamaSession {
           feeds[N.loraA(n, m)] = this.engine.tensor('float32', pair.a, [rank, shape.in]);
           feeds[N.loraB(n, m)] = this.engine.tensor('float32', pair.b, [shape.out, rank]);
         } else {
-          // No branch: rank 1 with A = B = 0 adds exactly zero. (Rank-0 tensors would too, on the CPU, but
-          // onnxruntime's WebGPU provider crashes on empty LoRA inputs.)
-          feeds[N.loraA(n, m)] = this.engine.tensor('float32', new Float32Array(shape.in), [1, shape.in]);
-          feeds[N.loraB(n, m)] = this.engine.tensor('float32', new Float32Array(shape.out), [shape.out, 1]);
+          // No branch: rank 0, which skips the branch's kernels (about 15% of a decode step on the CPU); on
+          // WebGPU, whose provider crashes on empty inputs, rank 1 with A = B = 0, which adds exactly zero.
+          const rank = this.engine.provider === 'webgpu' ? 1 : 0;
+          feeds[N.loraA(n, m)] = this.engine.tensor('float32', new Float32Array(rank * shape.in), [rank, shape.in]);
+          feeds[N.loraB(n, m)] = this.engine.tensor('float32', new Float32Array(shape.out * rank), [shape.out, rank]);
         }
       }
     }
