@@ -28,6 +28,11 @@ export interface LoraInputs<T> {
   scale: T;
   /** Keyed `${layer}.${module}`, as `LoraAdapter.tensors`. Projections without an entry have no branch. */
   modules: ReadonlyMap<string, LoraPair<T>>;
+  /**
+   * Training only: dropout on the branch's input, per module (same keys), as a float mask [batch, sequence, in]
+   * already scaled by 1/(1 − p). Modules without one have no dropout.
+   */
+  dropout?: ReadonlyMap<string, T>;
 }
 
 export interface LlamaInputs<T> {
@@ -48,6 +53,84 @@ export interface LlamaOutputs<T> {
   logits: T;
   /** Per layer: past and current positions, [batch, kvHeads, past + sequence, headDim]. */
   present: KvPair<T>[];
+  /** What the backward (llamaBackward.ts) reads: every layer's saved activations. */
+  acts: LlamaActs<T>;
+}
+
+/**
+ * The activations each layer's backward needs, saved by its forward (llm.c's `acts`). Nothing is copied: these are
+ * the forward's own values, which a graph keeps alive until the backward has used them.
+ */
+export interface LlamaActs<T> {
+  inputIds: T;
+  layers: DecoderLayerActs<T>[];
+  head: LmHeadActs<T>;
+}
+
+export interface RmsnormActs<T> {
+  x: T;
+  weight: T;
+  eps: number;
+}
+
+export interface LoraActs<T> {
+  pair: LoraPair<T>;
+  scale: T;
+  /** The branch's input after dropout (the projection's input itself without dropout). */
+  input: T;
+  /** The scaled dropout mask, or null without dropout. */
+  mask: T | null;
+  /** scale · input·Aᵀ, [..., rank]: B's input. */
+  hidden: T;
+}
+
+export interface ProjectionActs<T> {
+  layer: number;
+  module: TargetModule;
+  x: T;
+  /** [out, in] */
+  weight: T;
+  bias: T | null;
+  lora: LoraActs<T> | null;
+}
+
+export interface AttentionActs<T> {
+  q: ProjectionActs<T>;
+  k: ProjectionActs<T>;
+  v: ProjectionActs<T>;
+  o: ProjectionActs<T>;
+  rope: RopeTables<T>;
+  /** Queries after RoPE, grouped per key/value head and scaled by 1/sqrt(headDim): [b, kvHeads, rep·seq, headDim]. */
+  grouped: T;
+  /** Keys after RoPE and values, past and current: [b, kvHeads, positions, headDim]. */
+  key: T;
+  value: T;
+  /** Attention weights, [b, kvHeads, rep·seq, positions]. */
+  probs: T;
+}
+
+export interface MlpActs<T> {
+  gate: ProjectionActs<T>;
+  up: ProjectionActs<T>;
+  down: ProjectionActs<T>;
+  /** gate_proj's output before SiLU, and up_proj's output. */
+  gateOut: T;
+  upOut: T;
+}
+
+export interface DecoderLayerActs<T> {
+  inputNorm: RmsnormActs<T>;
+  attention: AttentionActs<T>;
+  postAttentionNorm: RmsnormActs<T>;
+  mlp: MlpActs<T>;
+}
+
+export interface LmHeadActs<T> {
+  norm: RmsnormActs<T>;
+  /** The final norm's output, the head's input. */
+  normed: T;
+  /** [vocab, hidden]: `lm_head.weight`, or the embedding matrix when tied. */
+  weight: T;
 }
 
 /** Hugging Face parameter name of a projection of layer `layer`. */
@@ -72,13 +155,16 @@ export function llamaForward<T>(ops: Ops<T>, config: ModelConfig, inputs: LlamaI
 
   let x = embed(ops, inputs.inputIds);
   const present: KvPair<T>[] = [];
+  const layers: DecoderLayerActs<T>[] = [];
   for (let layer = 0; layer < config.numLayers; layer++) {
     const out = decoderLayer(ops, config, layer, x, { rope, mask, past: past?.[layer] ?? null, lora: inputs.lora ?? null });
     x = out.x;
     present.push(out.present);
+    layers.push(out.acts);
   }
   if (options.logits === 'last') x = ops.slice(x, 1, -1, Infinity);
-  return { logits: lmHead(ops, config, x), present };
+  const head = lmHead(ops, config, x);
+  return { logits: head.logits, present, acts: { inputIds: inputs.inputIds, layers, head: head.acts } };
 }
 
 /** Token embedding: rows of `model.embed_tokens.weight`. */
@@ -94,13 +180,20 @@ export interface LayerContext<T> {
   lora: LoraInputs<T> | null;
 }
 
+/** RMSNorm with the layer's weight, keeping its input for the backward. */
+export function rmsnorm<T>(ops: Ops<T>, x: T, weight: T, eps: number): { y: T; acts: RmsnormActs<T> } {
+  return { y: ops.rmsnorm(x, weight, eps), acts: { x, weight, eps } };
+}
+
 /** One decoder layer: pre-norm attention and MLP blocks, each with a residual. */
-export function decoderLayer<T>(ops: Ops<T>, config: ModelConfig, layer: number, x: T, ctx: LayerContext<T>): { x: T; present: KvPair<T> } {
+export function decoderLayer<T>(ops: Ops<T>, config: ModelConfig, layer: number, x: T, ctx: LayerContext<T>): { x: T; present: KvPair<T>; acts: DecoderLayerActs<T> } {
   const prefix = `model.layers.${layer}`;
-  const attn = attention(ops, config, layer, ops.rmsnorm(x, ops.weight(`${prefix}.input_layernorm.weight`), config.rmsNormEps), ctx);
+  const n1 = rmsnorm(ops, x, ops.weight(`${prefix}.input_layernorm.weight`), config.rmsNormEps);
+  const attn = attention(ops, config, layer, n1.y, ctx);
   const h = ops.add(x, attn.out);
-  const m = mlp(ops, config, layer, ops.rmsnorm(h, ops.weight(`${prefix}.post_attention_layernorm.weight`), config.rmsNormEps), ctx.lora);
-  return { x: ops.add(h, m), present: attn.present };
+  const n2 = rmsnorm(ops, h, ops.weight(`${prefix}.post_attention_layernorm.weight`), config.rmsNormEps);
+  const m = mlp(ops, config, layer, n2.y, ctx.lora);
+  return { x: ops.add(h, m.out), present: attn.present, acts: { inputNorm: n1.acts, attention: attn.acts, postAttentionNorm: n2.acts, mlp: m.acts } };
 }
 
 /**
@@ -108,49 +201,93 @@ export function decoderLayer<T>(ops: Ops<T>, config: ModelConfig, layer: number,
  * head are stacked along the sequence axis ([b, kvHeads, rep·seq, headDim]) instead of repeating K and V, so the
  * cache is never copied per query head; head h uses key/value head ⌊h / rep⌋ as Hugging Face's repeat_kv does.
  */
-export function attention<T>(ops: Ops<T>, config: ModelConfig, layer: number, x: T, ctx: LayerContext<T>): { out: T; present: KvPair<T> } {
+export function attention<T>(ops: Ops<T>, config: ModelConfig, layer: number, x: T, ctx: LayerContext<T>): { out: T; present: KvPair<T>; acts: AttentionActs<T> } {
   const { numHeads, numKvHeads, headDim } = config;
   const heads = (t: T, n: number) => ops.transpose(ops.reshape(t, [0, 0, n, headDim]), [0, 2, 1, 3]);
-  const q = ops.rope(heads(projection(ops, config, layer, 'q_proj', x, ctx.lora), numHeads), ctx.rope.cos, ctx.rope.sin);
-  const k = ops.rope(heads(projection(ops, config, layer, 'k_proj', x, ctx.lora), numKvHeads), ctx.rope.cos, ctx.rope.sin);
-  const v = heads(projection(ops, config, layer, 'v_proj', x, ctx.lora), numKvHeads);
+  const qp = projection(ops, config, layer, 'q_proj', x, ctx.lora);
+  const kp = projection(ops, config, layer, 'k_proj', x, ctx.lora);
+  const vp = projection(ops, config, layer, 'v_proj', x, ctx.lora);
+  const q = ops.rope(heads(qp.y, numHeads), ctx.rope.cos, ctx.rope.sin);
+  const k = ops.rope(heads(kp.y, numKvHeads), ctx.rope.cos, ctx.rope.sin);
+  const v = heads(vp.y, numKvHeads);
   const key = ctx.past ? ops.concat([ctx.past.key, k], 2) : k;
   const value = ctx.past ? ops.concat([ctx.past.value, v], 2) : v;
 
   const grouped = ops.scale(ops.reshape(q, [0, numKvHeads, -1, headDim]), 1 / Math.sqrt(headDim));
   const scores = ops.add(ops.matmul(grouped, ops.transpose(key, [0, 1, 3, 2])), ctx.mask);
-  const context = ops.matmul(ops.softmax(scores), value); // [b, kvHeads, rep·seq, headDim]
+  const probs = ops.softmax(scores);
+  const context = ops.matmul(probs, value); // [b, kvHeads, rep·seq, headDim]
   const merged = ops.reshape(ops.transpose(ops.reshape(context, [0, numHeads, -1, headDim]), [0, 2, 1, 3]), [0, 0, numHeads * headDim]);
-  return { out: projection(ops, config, layer, 'o_proj', merged, ctx.lora), present: { key, value } };
+  const op = projection(ops, config, layer, 'o_proj', merged, ctx.lora);
+  return {
+    out: op.y,
+    present: { key, value },
+    acts: { q: qp.acts, k: kp.acts, v: vp.acts, o: op.acts, rope: ctx.rope, grouped, key, value, probs },
+  };
 }
 
 /** SwiGLU: down(silu(gate(x)) · up(x)). */
-export function mlp<T>(ops: Ops<T>, config: ModelConfig, layer: number, x: T, lora: LoraInputs<T> | null): T {
-  const gate = ops.silu(projection(ops, config, layer, 'gate_proj', x, lora));
+export function mlp<T>(ops: Ops<T>, config: ModelConfig, layer: number, x: T, lora: LoraInputs<T> | null): { out: T; acts: MlpActs<T> } {
+  const gate = projection(ops, config, layer, 'gate_proj', x, lora);
   const up = projection(ops, config, layer, 'up_proj', x, lora);
-  return projection(ops, config, layer, 'down_proj', ops.mul(gate, up), lora);
+  const down = projection(ops, config, layer, 'down_proj', ops.mul(ops.silu(gate.y), up.y), lora);
+  return { out: down.y, acts: { gate: gate.acts, up: up.acts, down: down.acts, gateOut: gate.y, upOut: up.y } };
+}
+
+/** Whether a projection has a bias: q/k/v with attentionBias, o_proj with outputBias. */
+export function projectionHasBias(config: ModelConfig, module: TargetModule): boolean {
+  return module === 'o_proj' ? Boolean(config.outputBias) : config.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj');
 }
 
 /** A base projection (q/k/v bias with attentionBias, o_proj bias with outputBias) plus its LoRA branch when the adapter targets it. */
-export function projection<T>(ops: Ops<T>, config: ModelConfig, layer: number, module: TargetModule, x: T, lora: LoraInputs<T> | null): T {
-  const hasBias = module === 'o_proj' ? Boolean(config.outputBias) : config.attentionBias && (module === 'q_proj' || module === 'k_proj' || module === 'v_proj');
-  const base = ops.linear(x, ops.weight(projectionName(layer, module)), hasBias ? ops.weight(projectionName(layer, module, 'bias')) : undefined);
-  const pair = lora?.modules.get(loraKey(layer, module));
-  return pair ? ops.add(base, loraBranch(ops, x, pair, lora!.scale)) : base;
+export function projection<T>(ops: Ops<T>, config: ModelConfig, layer: number, module: TargetModule, x: T, lora: LoraInputs<T> | null): { y: T; acts: ProjectionActs<T> } {
+  const weight = ops.weight(projectionName(layer, module));
+  const bias = projectionHasBias(config, module) ? ops.weight(projectionName(layer, module, 'bias')) : null;
+  const base = ops.linear(x, weight, bias ?? undefined);
+  const key = loraKey(layer, module);
+  const pair = lora?.modules.get(key);
+  if (!pair) return { y: base, acts: { layer, module, x, weight, bias, lora: null } };
+  const branch = loraBranch(ops, x, pair, lora!.scale, lora!.dropout?.get(key) ?? null);
+  return { y: ops.add(base, branch.y), acts: { layer, module, x, weight, bias, lora: branch.acts } };
 }
 
 /**
- * scale · (x·Aᵀ)·Bᵀ. PEFT scales after B; scaling the rank-r intermediate instead is the same product with r values
- * per position to multiply rather than `out`.
+ * scale · (dropout(x)·Aᵀ)·Bᵀ. PEFT scales after B; scaling the rank-r intermediate instead is the same product with
+ * r values per position to multiply rather than `out`.
  */
-export function loraBranch<T>(ops: Ops<T>, x: T, pair: LoraPair<T>, scale: T): T {
-  return ops.linear(ops.mul(ops.linear(x, pair.a), scale), pair.b);
+export function loraBranch<T>(ops: Ops<T>, x: T, pair: LoraPair<T>, scale: T, dropoutMask: T | null = null): { y: T; acts: LoraActs<T> } {
+  const input = dropoutMask ? ops.mul(x, dropoutMask) : x;
+  const hidden = ops.mul(ops.linear(input, pair.a), scale);
+  return { y: ops.linear(hidden, pair.b), acts: { pair, scale, input, mask: dropoutMask, hidden } };
 }
 
 /** Final RMSNorm, then the head: `lm_head.weight`, or the embedding matrix when the embeddings are tied. */
-export function lmHead<T>(ops: Ops<T>, config: ModelConfig, x: T): T {
-  const normed = ops.rmsnorm(x, ops.weight('model.norm.weight'), config.rmsNormEps);
-  return ops.linear(normed, ops.weight(config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'));
+export function lmHead<T>(ops: Ops<T>, config: ModelConfig, x: T): { logits: T; acts: LmHeadActs<T> } {
+  const norm = rmsnorm(ops, x, ops.weight('model.norm.weight'), config.rmsNormEps);
+  const weight = ops.weight(config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  return { logits: ops.linear(norm.y, weight), acts: { norm: norm.acts, normed: norm.y, weight } };
+}
+
+export interface CrossEntropyActs<T> {
+  /** log-softmax of the logits, [batch, sequence, vocab]. */
+  logProbs: T;
+  /** one-hot targets, [batch, sequence, vocab]. */
+  targets: T;
+  /** [batch, sequence] float weights: 1 where a position counts. */
+  mask: T;
+}
+
+/**
+ * Masked cross-entropy, summed: Σ mask · −log softmax(logits)[target], and the mask's sum (the positions it
+ * counts). The mean is lossSum / tokens; training divides the summed gradients by the tokens of every micro-batch
+ * accumulated, so that accumulation equals one batch of all of them.
+ */
+export function maskedCrossEntropy<T>(ops: Ops<T>, logits: T, targets: T, mask: T, vocab: number): { lossSum: T; tokens: T; acts: CrossEntropyActs<T> } {
+  const logProbs = ops.logSoftmax(logits);
+  const hot = ops.oneHot(targets, vocab);
+  const picked = ops.reduceSum(ops.mul(logProbs, hot), [-1], false); // [batch, sequence]
+  const lossSum = ops.neg(ops.reduceSum(ops.mul(picked, mask), [0, 1], false));
+  return { lossSum, tokens: ops.reduceSum(mask, [0, 1], false), acts: { logProbs, targets: hot, mask } };
 }
 
 export interface RopeTables<T> {

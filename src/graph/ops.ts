@@ -4,7 +4,7 @@
  *
  * Every differentiable op is small enough that its backward is a few lines on these same ops; each doc comment
  * gives that backward (dy is the gradient of the output), so the training-step graph can be written per layer.
- * Index ops (dim, range, cast to int, lessOrEqual) carry no gradient.
+ * Index ops (dim, range, cast to int, lessOrEqual, oneHot) carry no gradient.
  */
 
 /** A dimension as known while building: a number, or a symbol ("batch", "sequence") when only a run tells it. */
@@ -63,6 +63,17 @@ export interface Ops<T> {
   sin(x: T): T;
   /** Σ over `axes`. Backward: broadcast dy back. */
   reduceSum(x: T, axes: readonly number[], keepDims: boolean): T;
+  /** Backward: da = dy / b, db = −dy·a / b². */
+  div(a: T, b: T): T;
+  /** Backward: dy / (2·sqrt(x)). */
+  sqrt(x: T): T;
+  /** Backward: dy · exp(x). */
+  exp(x: T): T;
+  /** aᵇ elementwise (AdamW's bias correction β^step; no gradient needed). */
+  pow(a: T, b: T): T;
+  /** Elementwise minimum and maximum (clipping factors, guards; no gradient needed). */
+  minimum(a: T, b: T): T;
+  maximum(a: T, b: T): T;
 
   // ---- Layers that every backend fuses ----
 
@@ -73,14 +84,21 @@ export interface Ops<T> {
   rmsnorm(x: T, w: T, eps: number): T;
   /** Softmax over the last axis. Backward: dx = p·(dy − Σ(dy·p)). */
   softmax(x: T): T;
+  /** log(softmax(x)) over the last axis, computed stably. Backward: dx = dy − softmax(x)·Σ dy. */
+  logSoftmax(x: T): T;
   /**
    * Rotary embedding as Hugging Face writes it (non-interleaved): x·cos + rotate_half(x)·sin with
    * rotate_half(x) = [−x₂, x₁] over the halves of the last axis. x [..., seq, headDim], cos/sin [seq, headDim].
    * Backward: dx = dy·cos + rotate_halfᵀ(dy·sin), rotate_halfᵀ(g) = [g₂, −g₁].
    */
   rope(x: T, cos: T, sin: T): T;
-  /** Rows of `table` [V, H] at int64 `ids` → ids.shape + [H]. Backward: scatter-add dy into the rows. */
+  /** Rows of `table` [V, H] at int64 `ids` → ids.shape + [H]. Backward: scatterAddRows(ids, dy, V). */
   gather(table: T, ids: T): T;
+  /**
+   * gather's backward: a [rows, H] table of zeros with each row of `updates` (ids.shape + [H]) added at the row its
+   * id names; repeated ids add up. Backward: gather(dy, ids).
+   */
+  scatterAddRows(ids: T, updates: T, rows: number): T;
 
   // ---- Index arithmetic (no gradient) ----
 
@@ -92,7 +110,19 @@ export interface Ops<T> {
   lessOrEqual(a: T, b: T): T;
   /** cond ? a : b elementwise. Backward: da = where(cond, dy, 0), db = where(cond, 0, dy). */
   where(cond: T, a: T, b: T): T;
+  /** float32 one-hot of int64 `ids` over `depth` classes: ids.shape + [depth] (cross-entropy's targets). */
+  oneHot(ids: T, depth: number): T;
 }
 
 /** The most negative float32: Hugging Face's additive mask value (−inf would make fully masked rows NaN). */
 export const FLOAT32_MIN = -3.4028234663852886e38;
+
+/**
+ * `ops` with some weights given instead of read from the model: `weight(name)` answers from `table` first. Full
+ * training feeds every weight as a graph input this way, and the tfjs checks differentiate with respect to them.
+ */
+export function withWeights<T>(ops: Ops<T>, table: ReadonlyMap<string, T>): Ops<T> {
+  const derived = Object.create(ops) as Ops<T>;
+  derived.weight = (name: string) => table.get(name) ?? ops.weight(name);
+  return derived;
+}

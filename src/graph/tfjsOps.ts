@@ -119,6 +119,30 @@ export class TfjsOps implements Ops<Tensor> {
     return this.tf.sum(x, [...axes], keepDims);
   }
 
+  div(a: Tensor, b: Tensor): Tensor {
+    return this.tf.div(a, b);
+  }
+
+  sqrt(x: Tensor): Tensor {
+    return this.tf.sqrt(x);
+  }
+
+  exp(x: Tensor): Tensor {
+    return this.tf.exp(x);
+  }
+
+  pow(a: Tensor, b: Tensor): Tensor {
+    return this.tf.pow(a, b);
+  }
+
+  minimum(a: Tensor, b: Tensor): Tensor {
+    return this.tf.minimum(a, b);
+  }
+
+  maximum(a: Tensor, b: Tensor): Tensor {
+    return this.tf.maximum(a, b);
+  }
+
   rmsnorm(x: Tensor, w: Tensor, eps: number): Tensor {
     const variance = this.tf.mean(this.tf.square(x), -1, true);
     return this.tf.mul(w, this.tf.mul(x, this.tf.rsqrt(this.tf.add(variance, this.tf.scalar(eps)))));
@@ -126,6 +150,10 @@ export class TfjsOps implements Ops<Tensor> {
 
   softmax(x: Tensor): Tensor {
     return this.tf.softmax(x, -1);
+  }
+
+  logSoftmax(x: Tensor): Tensor {
+    return this.tf.logSoftmax(x, -1);
   }
 
   rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
@@ -136,6 +164,13 @@ export class TfjsOps implements Ops<Tensor> {
 
   gather(table: Tensor, ids: Tensor): Tensor {
     return this.tf.gather(table, ids);
+  }
+
+  /** unsortedSegmentSum: the CPU backend has it (the wasm backend does not). */
+  scatterAddRows(ids: Tensor, updates: Tensor, rows: number): Tensor {
+    const width = updates.shape.slice(ids.shape.length);
+    const flat = this.tf.reshape(updates, [ids.size, ...width]);
+    return this.tf.unsortedSegmentSum(flat, this.tf.reshape(ids, [ids.size]), rows);
   }
 
   dim(x: Tensor, axis: number): Tensor {
@@ -157,6 +192,10 @@ export class TfjsOps implements Ops<Tensor> {
   where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
     const full = [cond.shape, a.shape, b.shape].reduce(broadcastShape, []);
     return this.tf.where(this.tf.broadcastTo(cond, full), this.tf.broadcastTo(a, full), this.tf.broadcastTo(b, full));
+  }
+
+  oneHot(ids: Tensor, depth: number): Tensor {
+    return this.tf.cast(this.tf.oneHot(this.tf.cast(ids, 'int32'), depth), 'float32');
   }
 }
 

@@ -135,14 +135,27 @@ export class OnnxGraph {
     return outs;
   }
 
-  /** The graph as the writer takes it. */
+  /**
+   * The graph as the writer takes it, without the nodes no output depends on (a backward written per layer computes
+   * some gradients that nothing reads, such as the first layer's input gradient in LoRA training) and the
+   * initializers only those used.
+   */
   spec(meta: { graphName: string; opsets?: { domain: string; version: number }[]; metadata?: Record<string, string>; docString?: string }): OnnxModelSpec {
+    const needed = new Set(this.outputs.map((o) => o.name));
+    const nodes: Node[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i]!;
+      if (!n.output.some((o) => needed.has(o))) continue;
+      nodes.push(n);
+      for (const input of n.input) if (input) needed.add(input);
+    }
+    nodes.reverse();
     return {
       graphName: meta.graphName,
-      nodes: this.nodes,
+      nodes,
       inputs: this.inputs,
       outputs: this.outputs,
-      initializers: this.initializers,
+      initializers: this.initializers.filter((init) => needed.has(init.name)),
       opsets: meta.opsets ?? [{ domain: '', version: ONNX_OPSET }],
       metadata: meta.metadata ?? {},
       docString: meta.docString,

@@ -6,7 +6,7 @@
  */
 import type { WeightSource } from '../../model/types';
 import type { Dim, DType, Ops } from '../ops';
-import { OnnxGraph, type OnnxValue } from './onnxGraph';
+import { OnnxGraph, type AttributeValue, type OnnxValue } from './onnxGraph';
 
 /** Slice's "to the end": Slice clamps ends to the dim, and 2^53−1 survives the trip through a JS number. */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -81,7 +81,14 @@ export class OnnxOps implements Ops<OnnxValue> {
 
   matmul(a: OnnxValue, b: OnnxValue): OnnxValue {
     const batch = broadcast(a.shape.slice(0, -2), b.shape.slice(0, -2));
-    return this.one('MatMul', [this.use(a), this.use(b)], 'float32', [...batch, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!]);
+    const shape = [...batch, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!];
+    const handle = this.handles.get(b);
+    if (handle && !handle.plain && handle.transposed) {
+      // x·W for a weight stored transposed (a projection's backward, dx = dy·W): Gemm reads the [in, out] copy
+      // transposed, so the graph never holds the weight twice.
+      return this.gemmOnLastAxis(a, handle.transposed, shape[shape.length - 1]!, shape);
+    }
+    return this.one('MatMul', [this.use(a), this.use(b)], 'float32', shape);
   }
 
   linear(x: OnnxValue, w: OnnxValue, bias?: OnnxValue): OnnxValue {
@@ -91,12 +98,7 @@ export class OnnxOps implements Ops<OnnxValue> {
     let y: OnnxValue;
     if (handle && handle.plain) {
       // Also a gather table: keep one copy and let Gemm read it transposed.
-      const inner = w.shape[1] as number;
-      const flat = this.reshape(x, [-1, inner]);
-      const product = this.one('Gemm', [flat, handle.plain], 'float32', ['?', out], { transB: 1 });
-      const lead = this.one('Shape', [this.use(x)], 'int64', [x.shape.length - 1], { start: 0, end: -1 });
-      const target = this.one('Concat', [lead, this.ints([out as number])], 'int64', [x.shape.length], { axis: 0 });
-      y = this.one('Reshape', [product, target], 'float32', shape);
+      y = this.gemmOnLastAxis(x, handle.plain, out, shape);
     } else if (handle) {
       y = this.one('MatMul', [this.use(x), this.transposedWeight(handle, w)], 'float32', shape);
     } else {
@@ -148,6 +150,30 @@ export class OnnxOps implements Ops<OnnxValue> {
     return this.one('ReduceSum', [this.use(x), this.ints(axes)], x.dtype, shape, { keepdims: keepDims ? 1 : 0 });
   }
 
+  div(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.elementwise('Div', a, b);
+  }
+
+  sqrt(x: OnnxValue): OnnxValue {
+    return this.one('Sqrt', [this.use(x)], x.dtype, x.shape);
+  }
+
+  exp(x: OnnxValue): OnnxValue {
+    return this.one('Exp', [this.use(x)], x.dtype, x.shape);
+  }
+
+  pow(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.elementwise('Pow', a, b);
+  }
+
+  minimum(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.elementwise('Min', a, b);
+  }
+
+  maximum(a: OnnxValue, b: OnnxValue): OnnxValue {
+    return this.elementwise('Max', a, b);
+  }
+
   /** In the form onnxruntime fuses into SimplifiedLayerNormalization: Pow → ReduceMean → Add → Sqrt → Div → Mul. */
   rmsnorm(x: OnnxValue, w: OnnxValue, eps: number): OnnxValue {
     const squared = this.one('Pow', [this.use(x), this.graph.constant([2], [], 'float32')], 'float32', x.shape);
@@ -161,6 +187,10 @@ export class OnnxOps implements Ops<OnnxValue> {
     return this.one('Softmax', [this.use(x)], x.dtype, x.shape, { axis: -1 });
   }
 
+  logSoftmax(x: OnnxValue): OnnxValue {
+    return this.one('LogSoftmax', [this.use(x)], x.dtype, x.shape, { axis: -1 });
+  }
+
   rope(x: OnnxValue, cos: OnnxValue, sin: OnnxValue): OnnxValue {
     const dim = x.shape[x.shape.length - 1];
     if (typeof dim !== 'number') throw new Error('rope: the head size must be known while building');
@@ -170,6 +200,17 @@ export class OnnxOps implements Ops<OnnxValue> {
 
   gather(table: OnnxValue, ids: OnnxValue): OnnxValue {
     return this.one('Gather', [this.use(table), this.use(ids)], table.dtype, [...ids.shape, ...table.shape.slice(1)], { axis: 0 });
+  }
+
+  /** ScatterND with reduction 'add' into a ConstantOfShape of zeros. */
+  scatterAddRows(ids: OnnxValue, updates: OnnxValue, rows: number): OnnxValue {
+    const width = updates.shape.slice(ids.shape.length);
+    if (!width.every((d) => typeof d === 'number')) throw new Error('scatterAddRows: the row width must be known while building');
+    const dims = [rows, ...(width as number[])];
+    const zeros = this.one('ConstantOfShape', [this.ints(dims)], 'float32', dims);
+    const indices = this.reshape(ids, [-1, 1]);
+    const flat = this.reshape(updates, [-1, ...(width as number[])]);
+    return this.one('ScatterND', [zeros, indices, flat], 'float32', dims, { reduction: 'add' });
   }
 
   dim(x: OnnxValue, axis: number): OnnxValue {
@@ -193,6 +234,25 @@ export class OnnxOps implements Ops<OnnxValue> {
 
   where(cond: OnnxValue, a: OnnxValue, b: OnnxValue): OnnxValue {
     return this.one('Where', [this.use(cond), this.use(a), this.use(b)], a.dtype, broadcast(broadcast(cond.shape, a.shape), b.shape));
+  }
+
+  /** x [..., k] times bᵀ for b [n, k]: Gemm(transB) over x flattened to two dims, then x's leading dims again. */
+  private gemmOnLastAxis(x: OnnxValue, b: OnnxValue, n: Dim, shape: readonly Dim[]): OnnxValue {
+    const inner = x.shape[x.shape.length - 1] as number;
+    const flat = this.reshape(x, [-1, inner]);
+    const product = this.one('Gemm', [flat, b], 'float32', ['?', n], { transB: 1 });
+    if (x.shape.length === 2) return { ...product, shape } as OnnxValue;
+    const lead = this.one('Shape', [this.use(x)], 'int64', [x.shape.length - 1], { start: 0, end: -1 });
+    const target = this.one('Concat', [lead, this.ints([n as number])], 'int64', [x.shape.length], { axis: 0 });
+    return this.one('Reshape', [product, target], 'float32', shape);
+  }
+
+  /** Equal(ids[..., None], 0…depth−1), cast to float. */
+  oneHot(ids: OnnxValue, depth: number): OnnxValue {
+    const classes = this.graph.constant(Array.from({ length: depth }, (_, i) => i), [depth], 'int64');
+    const column = this.one('Unsqueeze', [this.use(ids), this.ints([-1])], ids.dtype, [...ids.shape, 1]);
+    const hit = this.one('Equal', [column, classes], 'bool', [...ids.shape, depth]);
+    return this.cast(hit, 'float32');
   }
 
   /** The real graph value of `v`: a weight handle becomes its (plain, [out, in]) initializer. */
@@ -236,7 +296,7 @@ export class OnnxOps implements Ops<OnnxValue> {
     return this.graph.constant(values, [values.length], 'int64');
   }
 
-  private one(op: string, inputs: readonly OnnxValue[], dtype: DType, shape: readonly Dim[], attributes: Record<string, number | readonly number[]> = {}): OnnxValue {
+  private one(op: string, inputs: readonly OnnxValue[], dtype: DType, shape: readonly Dim[], attributes: Record<string, AttributeValue> = {}): OnnxValue {
     return this.graph.node(op, inputs, [{ dtype, shape }], attributes)[0]!;
   }
 }
