@@ -187,8 +187,16 @@ export class OnnxOps implements Ops<OnnxValue> {
     return this.one('Softmax', [this.use(x)], x.dtype, x.shape, { axis: -1 });
   }
 
+  /**
+   * s − log Σ exp(s) with s = x − max(x), in plain nodes: onnxruntime's WebGPU provider has no LogSoftmax kernel and
+   * would copy the logits to the CPU and back.
+   */
   logSoftmax(x: OnnxValue): OnnxValue {
-    return this.one('LogSoftmax', [this.use(x)], x.dtype, x.shape, { axis: -1 });
+    const keep = [...x.shape.slice(0, -1), 1];
+    const max = this.one('ReduceMax', [this.use(x), this.ints([-1])], 'float32', keep, { keepdims: 1 });
+    const shifted = this.sub(x, max);
+    const sum = this.one('ReduceSum', [this.exp(shifted), this.ints([-1])], 'float32', keep, { keepdims: 1 });
+    return this.sub(shifted, this.one('Log', [sum], 'float32', keep));
   }
 
   rope(x: OnnxValue, cos: OnnxValue, sin: OnnxValue): OnnxValue {
@@ -247,10 +255,13 @@ export class OnnxOps implements Ops<OnnxValue> {
     return this.one('Reshape', [product, target], 'float32', shape);
   }
 
-  /** Equal(ids[..., None], 0…depth−1), cast to float. */
+  /**
+   * Equal(ids[..., None], 0…depth−1), cast to float. The comparison is in float32 (exact for ids below 2^24), which
+   * onnxruntime's WebGPU provider runs on the device; it has no int64 Equal.
+   */
   oneHot(ids: OnnxValue, depth: number): OnnxValue {
-    const classes = this.graph.constant(Array.from({ length: depth }, (_, i) => i), [depth], 'int64');
-    const column = this.one('Unsqueeze', [this.use(ids), this.ints([-1])], ids.dtype, [...ids.shape, 1]);
+    const classes = this.graph.constant(Array.from({ length: depth }, (_, i) => i), [depth], 'float32');
+    const column = this.cast(this.one('Unsqueeze', [this.use(ids), this.ints([-1])], ids.dtype, [...ids.shape, 1]), 'float32');
     const hit = this.one('Equal', [column, classes], 'bool', [...ids.shape, depth]);
     return this.cast(hit, 'float32');
   }

@@ -1,0 +1,331 @@
+/**
+ * `TrainStepRunner` on the engine: the training-step graph (graph/onnx/trainingGraph.ts) and, once validation asks
+ * for it, the evaluation graph, each compiled once per model and mode into the graph cache and opened as a session.
+ * The trainable tensors, AdamW's moments and the accumulated gradient sums are the graph's inputs and come back as
+ * its outputs: on WebGPU they stay in device memory from one step to the next, on the CPU they are host arrays.
+ *
+ * LoRA tensors start as PEFT starts them (A Kaiming-uniform with a = √5, seeded; B zero); full training starts from
+ * the model's weights. Dropout masks are drawn on the host from (seed, optimizer step, micro-batch, layer, module),
+ * so a resumed run draws the same masks as an uninterrupted one.
+ */
+import { TailorError } from '../errors';
+import { compileGraph } from '../graph/onnx/graphCache';
+import { buildTrainingGraph, TRAINING_GRAPH_VERSION, trainableTensors, trainingNames as N, type TrainableTensor, type TrainingGraphMode, type TrainingGraphOptions } from '../graph/onnx/trainingGraph';
+import { moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig, type WeightSource } from '../model/types';
+import type { Engine, EngineSession, EngineTensor } from '../runtime/engine';
+import { seededRandom } from '../serve/sampling';
+import type { LoraSettings, OptimizerSettings, StepResult, TrainableState, TrainBatch, TrainingMode, TrainStepRunner } from './stepRunner';
+
+export interface StepRunnerModel {
+  config: ModelConfig;
+  weights: WeightSource;
+  /** The model's fingerprint: the graph cache's key. */
+  fingerprint: string;
+}
+
+export interface StepRunnerOptions {
+  mode: TrainingMode;
+  /** Rows and length of the micro-batches the trainer will send (the graphs take any; these are checked). */
+  batch: number;
+  sequence: number;
+  /** Where compiled graphs are cached. */
+  cacheDir: string;
+  /** Seeds LoRA's A initialisation and the dropout masks. */
+  seed: number;
+}
+
+/** alpha / rank, or alpha / sqrt(rank) with rsLoRA (PEFT's `use_rslora`). */
+export function loraScale(lora: LoraSettings): number {
+  return lora.rsLora ? lora.alpha / Math.sqrt(lora.rank) : lora.alpha / lora.rank;
+}
+
+/** The graph builder's mode for a training mode. */
+export function graphMode(mode: TrainingMode): TrainingGraphMode {
+  if (mode.kind === 'full') return { kind: 'full' };
+  const { rank, dropout, targets } = mode.lora;
+  return { kind: 'lora', rank, scale: loraScale(mode.lora), targets: [...targets], dropout };
+}
+
+/**
+ * PEFT's initial A for a module with `inputs` features: kaiming_uniform_(a = √5), i.e. U(−1/√in, 1/√in), drawn from
+ * (seed, layer, module) so that adding or removing a target leaves the others' initialisation alone.
+ */
+export function initialLoraA(seed: number, layer: number, moduleIndex: number, rank: number, inputs: number): Float32Array {
+  const random = seededRandom(mix(seed, 0x1a, layer, moduleIndex));
+  const bound = 1 / Math.sqrt(inputs);
+  return Float32Array.from({ length: rank * inputs }, () => (2 * random() - 1) * bound);
+}
+
+export async function createStepRunner(engine: Engine, model: StepRunnerModel, options: StepRunnerOptions): Promise<TrainStepRunner> {
+  const { config } = model;
+  if (options.mode.kind === 'lora') {
+    const { rank, dropout, targets } = options.mode.lora;
+    if (!Number.isInteger(rank) || rank < 1) throw new TailorError('train/lora-rank', `The LoRA rank ${rank} is not a positive whole number.`, 'Set tailor.lora.rank to 1 or more.');
+    if (!(dropout >= 0 && dropout < 1)) throw new TailorError('train/lora-dropout', `The LoRA dropout ${dropout} is outside [0, 1).`, 'Use a dropout such as 0.05.');
+    if (targets.length === 0) throw new TailorError('train/lora-targets', 'No LoRA target modules are set.', 'Set tailor.lora.targetModules to at least one projection.');
+  }
+  const mode = graphMode(options.mode);
+  const tensors = trainableTensors(config, model.weights, mode);
+  const step = await openGraph(engine, model, options.cacheDir, { mode, purpose: 'step' }, tensors);
+  return new OrtStepRunner(engine, model, options, mode, tensors, step);
+}
+
+async function openGraph(engine: Engine, model: StepRunnerModel, cacheDir: string, graphOptions: TrainingGraphOptions, tensors: readonly TrainableTensor[]): Promise<EngineSession> {
+  const compiled = await compileGraph({
+    cacheDir,
+    kind: graphOptions.purpose === 'evaluate' ? 'evaluate' : 'train-step',
+    fingerprint: model.fingerprint,
+    builderVersion: TRAINING_GRAPH_VERSION,
+    options: graphOptions,
+    build: () => buildTrainingGraph(model.config, model.weights, graphOptions, { 'tailor.model_fingerprint': model.fingerprint }),
+  });
+  // The state the next step reads stays on the device; the scalars come back to the host.
+  const keepOnDevice =
+    engine.provider === 'webgpu' && graphOptions.purpose !== 'evaluate'
+      ? tensors.flatMap((t) => [N.updated(t.name), N.updated(N.firstMoment(t.name)), N.updated(N.secondMoment(t.name)), N.updated(N.gradSum(t.name))])
+      : [];
+  return engine.createSession({ path: compiled.modelPath }, { keepOnDevice });
+}
+
+interface Slot {
+  tensor: TrainableTensor;
+  param: EngineTensor;
+  firstMoment: EngineTensor;
+  secondMoment: EngineTensor;
+  /** Σ of the gradients of the micro-batches accumulated since the last optimizer step. */
+  gradSum: EngineTensor;
+}
+
+class OrtStepRunner implements TrainStepRunner {
+  readonly trainableNames: readonly string[];
+  private slots: Slot[];
+  /** Optimizer steps taken. */
+  private stepsTaken = 0;
+  /** Micro-batches and masked positions accumulated since the last optimizer step. */
+  private microBatches = 0;
+  private accumulatedTokens = 0;
+  private evaluation: Promise<EngineSession> | null = null;
+  private disposed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly model: StepRunnerModel,
+    private readonly options: StepRunnerOptions,
+    private readonly graphMode: TrainingGraphMode,
+    tensors: readonly TrainableTensor[],
+    private readonly session: EngineSession,
+  ) {
+    this.trainableNames = tensors.map((t) => t.name);
+    this.slots = tensors.map((t) => this.slot(t, this.initialValues(t), new Float32Array(size(t)), new Float32Array(size(t))));
+  }
+
+  get mode(): TrainingMode {
+    return this.options.mode;
+  }
+
+  async step(batch: TrainBatch, optimizer: OptimizerSettings, apply: boolean): Promise<StepResult> {
+    this.check(batch);
+    const feeds = this.batchFeeds(batch);
+    const scalar = (v: number) => this.engine.tensor('float32', Float32Array.of(v), []);
+    for (const s of this.slots) {
+      feeds[s.tensor.name] = s.param;
+      feeds[N.firstMoment(s.tensor.name)] = s.firstMoment;
+      feeds[N.secondMoment(s.tensor.name)] = s.secondMoment;
+      feeds[N.gradSum(s.tensor.name)] = s.gradSum;
+    }
+    Object.assign(feeds, this.dropoutFeeds(batch));
+    feeds[N.accumulatedTokens] = scalar(this.accumulatedTokens);
+    feeds[N.apply] = this.engine.tensor('bool', Uint8Array.of(apply ? 1 : 0), []);
+    feeds[N.step] = scalar(this.stepsTaken + 1);
+    feeds[N.learningRate] = scalar(optimizer.learningRate);
+    feeds[N.beta1] = scalar(optimizer.beta1);
+    feeds[N.beta2] = scalar(optimizer.beta2);
+    feeds[N.epsilon] = scalar(optimizer.epsilon);
+    feeds[N.weightDecay] = scalar(optimizer.weightDecay);
+    feeds[N.maxGradNorm] = scalar(optimizer.maxGradNorm);
+
+    const out = await this.session.run(feeds);
+    const previous = this.slots;
+    this.slots = previous.map((s) => ({
+      tensor: s.tensor,
+      param: out[N.updated(s.tensor.name)]!,
+      firstMoment: out[N.updated(N.firstMoment(s.tensor.name))]!,
+      secondMoment: out[N.updated(N.secondMoment(s.tensor.name))]!,
+      gradSum: out[N.updated(N.gradSum(s.tensor.name))]!,
+    }));
+    disposeSlots(previous);
+
+    const lossSum = await readScalar(out[N.lossSum]!);
+    const tokens = await readScalar(out[N.tokensCounted]!);
+    const gradNorm = await readScalar(out[N.gradNorm]!);
+    if (apply) {
+      this.stepsTaken++;
+      this.microBatches = 0;
+      this.accumulatedTokens = 0;
+    } else {
+      this.microBatches++;
+      this.accumulatedTokens += tokens;
+    }
+    return { loss: tokens > 0 ? lossSum / tokens : 0, gradNorm, tokens };
+  }
+
+  async evaluate(batch: TrainBatch): Promise<{ lossSum: number; tokens: number }> {
+    this.check(batch);
+    this.evaluation ??= openGraph(this.engine, this.model, this.options.cacheDir, { mode: this.graphMode, purpose: 'evaluate' }, []);
+    const session = await this.evaluation;
+    const feeds = this.batchFeeds(batch);
+    for (const s of this.slots) feeds[s.tensor.name] = s.param;
+    const out = await session.run(feeds);
+    return { lossSum: await readScalar(out[N.lossSum]!), tokens: await readScalar(out[N.tokensCounted]!) };
+  }
+
+  async state(): Promise<TrainableState> {
+    const read = async (pick: (s: Slot) => EngineTensor) => new Map(await Promise.all(this.slots.map(async (s) => [s.tensor.name, await copyOf(pick(s))] as const)));
+    return { step: this.stepsTaken, tensors: await read((s) => s.param), firstMoments: await read((s) => s.firstMoment), secondMoments: await read((s) => s.secondMoment) };
+  }
+
+  async restore(state: TrainableState): Promise<void> {
+    const pick = (map: Map<string, Float32Array>, t: TrainableTensor, what: string) => {
+      const values = map.get(t.name);
+      if (!values) throw new TailorError('train/checkpoint-mismatch', `The checkpoint has no ${what} for ${t.name}.`, 'Start the training again without resuming.');
+      if (values.length !== size(t)) {
+        throw new TailorError('train/checkpoint-mismatch', `The checkpoint's ${what} for ${t.name} has ${values.length} values; this run needs [${t.shape.join(', ')}].`, 'Start the training again without resuming: the checkpoint was made with other settings.');
+      }
+      return Float32Array.from(values);
+    };
+    const next = this.slots.map((s) => this.slot(s.tensor, pick(state.tensors, s.tensor, 'tensor'), pick(state.firstMoments, s.tensor, 'first moment'), pick(state.secondMoments, s.tensor, 'second moment')));
+    disposeSlots(this.slots);
+    this.slots = next;
+    this.stepsTaken = state.step;
+    this.microBatches = 0;
+    this.accumulatedTokens = 0;
+  }
+
+  async adapter(): Promise<LoraAdapter> {
+    const mode = this.options.mode;
+    if (mode.kind !== 'lora') throw new Error('TrainStepRunner.adapter: full training has no LoRA adapter; read state() instead.');
+    const tensors = new Map<string, { a: Float32Array; b: Float32Array }>();
+    for (const s of this.slots) {
+      const { layer, module, which } = s.tensor.lora!;
+      const key = `${layer}.${module}`;
+      const pair = tensors.get(key) ?? { a: new Float32Array(0), b: new Float32Array(0) };
+      pair[which] = await copyOf(s.param);
+      tensors.set(key, pair);
+    }
+    const { rank, alpha, targets } = mode.lora;
+    return { rank, alpha, scale: loraScale(mode.lora), targets: [...targets], tensors };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    disposeSlots(this.slots);
+    await this.session.dispose();
+    if (this.evaluation) await (await this.evaluation).dispose();
+  }
+
+  private initialValues(t: TrainableTensor): Float32Array {
+    if (!t.lora) return Float32Array.from(this.model.weights.float32(t.name));
+    if (t.lora.which === 'b') return new Float32Array(size(t));
+    return initialLoraA(this.options.seed, t.lora.layer, TARGET_MODULES.indexOf(t.lora.module), t.shape[0]!, t.shape[1]!);
+  }
+
+  private slot(t: TrainableTensor, param: Float32Array, firstMoment: Float32Array, secondMoment: Float32Array): Slot {
+    const tensor = (values: Float32Array) => this.engine.tensor('float32', values, t.shape);
+    return { tensor: t, param: tensor(param), firstMoment: tensor(firstMoment), secondMoment: tensor(secondMoment), gradSum: tensor(new Float32Array(size(t))) };
+  }
+
+  private check(batch: TrainBatch): void {
+    if (this.disposed) throw new Error('TrainStepRunner: used after dispose()');
+    const n = batch.batch * batch.sequence;
+    if (batch.batch < 1 || batch.sequence < 1 || batch.tokens.length !== n || batch.targets.length !== n || batch.lossMask.length !== n) {
+      throw new Error(`TrainStepRunner: a batch of [${batch.batch}, ${batch.sequence}] needs ${n} tokens, targets and mask values (got ${batch.tokens.length}, ${batch.targets.length}, ${batch.lossMask.length})`);
+    }
+    if (batch.sequence > this.options.sequence || batch.batch > this.options.batch) {
+      throw new Error(`TrainStepRunner: a batch of [${batch.batch}, ${batch.sequence}] is larger than the runner's [${this.options.batch}, ${this.options.sequence}]`);
+    }
+    const vocab = this.model.config.vocabSize;
+    for (let i = 0; i < n; i++) {
+      const t = batch.tokens[i]!;
+      if (t < 0 || t >= vocab) throw new Error(`TrainStepRunner: token id ${t} is outside the vocabulary (0–${vocab - 1})`);
+    }
+  }
+
+  private batchFeeds(batch: TrainBatch): Record<string, EngineTensor> {
+    const dims = [batch.batch, batch.sequence];
+    return {
+      [N.tokens]: this.engine.tensor('int64', BigInt64Array.from(batch.tokens, (v) => BigInt(v)), dims),
+      [N.targets]: this.engine.tensor('int64', BigInt64Array.from(batch.targets, (v) => BigInt(v)), dims),
+      [N.lossMask]: this.engine.tensor('float32', batch.lossMask, dims),
+    };
+  }
+
+  /** Keep-masks for LoRA dropout, one per layer and target, from (seed, step, micro-batch, layer, module). */
+  private dropoutFeeds(batch: TrainBatch): Record<string, EngineTensor> {
+    const mode = this.graphMode;
+    if (mode.kind !== 'lora' || mode.dropout === 0) return {};
+    const feeds: Record<string, EngineTensor> = {};
+    const positions = batch.batch * batch.sequence;
+    const keepBelow = (1 - mode.dropout) * 4294967296;
+    for (let layer = 0; layer < this.model.config.numLayers; layer++) {
+      for (const module of mode.targets) {
+        const width = moduleShape(this.model.config, module).in;
+        const keep = dropoutKeep(mix(this.options.seed, this.stepsTaken + 1, this.microBatches, layer, TARGET_MODULES.indexOf(module)), positions * width, keepBelow);
+        feeds[N.dropoutKeep(layer, module)] = this.engine.tensor('bool', keep, [batch.batch, batch.sequence, width]);
+      }
+    }
+    return feeds;
+  }
+}
+
+/** 1 where a uniform 32-bit draw (mulberry32, inlined: this runs for every element of every mask) is below `keepBelow`. */
+function dropoutKeep(seed: number, count: number, keepBelow: number): Uint8Array {
+  const keep = new Uint8Array(count);
+  let a = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    keep[i] = ((t ^ (t >>> 14)) >>> 0) < keepBelow ? 1 : 0;
+  }
+  return keep;
+}
+
+/** A 32-bit seed from several integers (FNV-1a over their 32-bit words, then a final avalanche). */
+function mix(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    let v = p >>> 0;
+    for (let i = 0; i < 4; i++) {
+      h = Math.imul(h ^ (v & 0xff), 0x01000193);
+      v >>>= 8;
+    }
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+function size(t: TrainableTensor): number {
+  return t.shape.reduce((a, b) => a * b, 1);
+}
+
+async function copyOf(t: EngineTensor): Promise<Float32Array> {
+  return Float32Array.from((t.location === 'cpu' ? t.data : await t.getData()) as Float32Array);
+}
+
+async function readScalar(t: EngineTensor): Promise<number> {
+  const data = (t.location === 'cpu' ? t.data : await t.getData()) as Float32Array;
+  return data[0]!;
+}
+
+function disposeSlots(slots: readonly Slot[]): void {
+  for (const s of slots) {
+    s.param.dispose();
+    s.firstMoment.dispose();
+    s.secondMoment.dispose();
+    s.gradSum.dispose();
+  }
+}
