@@ -8,9 +8,10 @@
  * with padding only when the waiting FIM examples pile up (nothing splittable to fill with) and at the end of an
  * epoch.
  *
- * Targets are the inputs shifted by one within each example: the last position of a sequence whose example goes
- * on in another sequence predicts the example's next token; a position holding an example's last token predicts
- * padding, outside the loss (see dataExamples.ts for the loss rule).
+ * Targets are the inputs shifted by one: within a sequence, the next position's token; at the last position of a
+ * sequence whose example goes on in another sequence, the example's next token; at the end of a sequence
+ * otherwise, padding. A position holding an example's last token (its end-of-text token) predicts the next,
+ * unrelated example's first token or padding, always outside the loss (see dataExamples.ts for the loss rule).
  */
 import type { TrainBatch } from './stepRunner';
 
@@ -98,6 +99,7 @@ export function makeBatch(
   const lossMask = new Float32Array(size);
   for (let b = 0; b < batch && first + b < rows.length; b++) {
     const row = rows[first + b]!;
+    const rowEnd = (b + 1) * sequence;
     let p = b * sequence;
     for (let k = packed.rowStart[row]!; k < packed.rowStart[row + 1]!; k++) {
       const ex = examples[packed.pieces[3 * k]!]!;
@@ -110,9 +112,13 @@ export function makeBatch(
         if (i < last) {
           targets[p] = ids[i + 1]!;
           if (i >= ex.lossStart) lossMask[p] = 1;
+        } else if (p + 1 < rowEnd) {
+          // Filled in below, once the next example's first token (or padding) is in place: outside the loss.
+          targets[p] = -1;
         }
       }
     }
+    for (let q = b * sequence; q + 1 < rowEnd; q++) if (targets[q] === -1) targets[q] = tokens[q + 1]!;
   }
   return { batch, sequence, tokens, targets, lossMask };
 }

@@ -13,13 +13,13 @@ const pieces = (p: ReturnType<typeof packExamples>) =>
   });
 
 describe('packing', () => {
-  it('shifts targets within an example and keeps the prediction at its last token out of the loss', () => {
+  it('shifts targets by one and keeps the prediction at an example\'s last token out of the loss', () => {
     // Two examples in one sequence of 8: A's loss from position 0, B's from position 1 (after a one-token header).
     const examples = [ex([10, 11, 12, 13], 0), ex([20, 21, 22], 1)];
     const packed = packExamples(examples.map((e) => ({ length: e.ids.length, splittable: true })), 8);
     const b = makeBatch(packed, examples, rowsOf(packed.rows), 0, 1, 8, PAD);
     assert.deepEqual([...b.tokens], [10, 11, 12, 13, 20, 21, 22, PAD]);
-    assert.deepEqual([...b.targets], [11, 12, 13, PAD, 21, 22, PAD, PAD]);
+    assert.deepEqual([...b.targets], [11, 12, 13, 20, 21, 22, PAD, PAD]);
     assert.deepEqual([...b.lossMask], [1, 1, 1, 0, 0, 1, 0, 0]);
   });
 
