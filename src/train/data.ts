@@ -17,6 +17,7 @@
  *   first token, or padding) is never in the loss.
  * - The last, partial batch of an epoch is filled with padding sequences (mask 0) rather than dropped, so every
  *   document token is trained on once per epoch.
+ * - No BOS token, even for tokenizers that ask for one: the inference prompt has none, and examples follow it.
  *
  * Memory: per document token, 4 bytes of token ids; with FIM, the UTF-8 text too (about 3–4 bytes per token for
  * code with a real tokenizer) and the current epoch's FIM examples (4 bytes per token of FIM documents). The
