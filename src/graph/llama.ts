@@ -269,25 +269,24 @@ export function lmHead<T>(ops: Ops<T>, config: ModelConfig, x: T): { logits: T; 
 }
 
 export interface CrossEntropyActs<T> {
-  /** log-softmax of the logits, [batch, sequence, vocab]. */
-  logProbs: T;
-  /** one-hot targets, [batch, sequence, vocab]. */
+  /** [batch, sequence, vocab] */
+  logits: T;
+  /** [batch, sequence] int64 */
   targets: T;
   /** [batch, sequence] float weights: 1 where a position counts. */
   mask: T;
 }
 
 /**
- * Masked cross-entropy, summed: Σ mask · −log softmax(logits)[target], and the mask's sum (the positions it
+ * Masked cross-entropy, summed: Σ mask · (log Σ exp(logits) − logits[target]), and the mask's sum (the positions it
  * counts). The mean is lossSum / tokens; training divides the summed gradients by the tokens of every micro-batch
- * accumulated, so that accumulation equals one batch of all of them.
+ * accumulated, so that accumulation equals one batch of all of them. No [batch, sequence, vocab] tensor is made
+ * besides the logits.
  */
-export function maskedCrossEntropy<T>(ops: Ops<T>, logits: T, targets: T, mask: T, vocab: number): { lossSum: T; tokens: T; acts: CrossEntropyActs<T> } {
-  const logProbs = ops.logSoftmax(logits);
-  const hot = ops.oneHot(targets, vocab);
-  const picked = ops.reduceSum(ops.mul(logProbs, hot), [-1], false); // [batch, sequence]
-  const lossSum = ops.neg(ops.reduceSum(ops.mul(picked, mask), [0, 1], false));
-  return { lossSum, tokens: ops.reduceSum(mask, [0, 1], false), acts: { logProbs, targets: hot, mask } };
+export function maskedCrossEntropy<T>(ops: Ops<T>, logits: T, targets: T, mask: T): { lossSum: T; tokens: T; acts: CrossEntropyActs<T> } {
+  const nll = ops.reshape(ops.sub(ops.logSumExp(logits), ops.takeAlongLastAxis(logits, targets)), [0, 0]); // [batch, sequence]
+  const lossSum = ops.reduceSum(ops.mul(nll, mask), [0, 1], false);
+  return { lossSum, tokens: ops.reduceSum(mask, [0, 1], false), acts: { logits, targets, mask } };
 }
 
 export interface RopeTables<T> {

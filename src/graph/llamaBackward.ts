@@ -48,13 +48,13 @@ export class Gradients<T> {
 // ---- Loss ----
 
 /**
- * maskedCrossEntropy's backward for a gradient `dLossSum` of the summed loss (1 when none is given):
- * dlogits = dLossSum · mask · (softmax(logits) − onehot(target)). This is log-softmax's backward
- * dx = dy − softmax·Σdy with dy = −mask·onehot, whose sum over the vocabulary is −mask.
+ * maskedCrossEntropy's backward for a gradient `dLossSum` of the summed loss (1 when none is given): with
+ * w = dLossSum · mask, dlogits = w · softmax(logits) (logSumExp's backward) − w at each position's target (the
+ * picked logit's).
  */
 export function crossEntropyBackward<T>(ops: Ops<T>, acts: CrossEntropyActs<T>, dLossSum: T | null = null): T {
-  const weight = ops.reshape(dLossSum ? ops.mul(acts.mask, dLossSum) : acts.mask, [0, 0, 1]);
-  return ops.mul(ops.sub(ops.exp(acts.logProbs), acts.targets), weight);
+  const w = ops.reshape(dLossSum ? ops.mul(acts.mask, dLossSum) : acts.mask, [0, 0, 1]);
+  return ops.scatterAddAlongLastAxis(ops.mul(ops.softmax(acts.logits), w), acts.targets, ops.neg(w));
 }
 
 // ---- Layers ----

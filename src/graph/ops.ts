@@ -4,7 +4,7 @@
  *
  * Every differentiable op is small enough that its backward is a few lines on these same ops; each doc comment
  * gives that backward (dy is the gradient of the output), so the training-step graph can be written per layer.
- * Index ops (dim, range, cast to int, lessOrEqual, oneHot) carry no gradient.
+ * Index ops (dim, range, cast to int, lessOrEqual) carry no gradient.
  */
 
 /** A dimension as known while building: a number, or a symbol ("batch", "sequence") when only a run tells it. */
@@ -84,8 +84,8 @@ export interface Ops<T> {
   rmsnorm(x: T, w: T, eps: number): T;
   /** Softmax over the last axis. Backward: dx = p·(dy − Σ(dy·p)). */
   softmax(x: T): T;
-  /** log(softmax(x)) over the last axis, computed stably. Backward: dx = dy − softmax(x)·Σ dy. */
-  logSoftmax(x: T): T;
+  /** log Σ exp(x) over the last axis, computed stably, keeping it as size 1. Backward: dx = dy·softmax(x). */
+  logSumExp(x: T): T;
   /**
    * Rotary embedding as Hugging Face writes it (non-interleaved): x·cos + rotate_half(x)·sin with
    * rotate_half(x) = [−x₂, x₁] over the halves of the last axis. x [..., seq, headDim], cos/sin [seq, headDim].
@@ -110,8 +110,13 @@ export interface Ops<T> {
   lessOrEqual(a: T, b: T): T;
   /** cond ? a : b elementwise. Backward: da = where(cond, dy, 0), db = where(cond, 0, dy). */
   where(cond: T, a: T, b: T): T;
-  /** float32 one-hot of int64 `ids` over `depth` classes: ids.shape + [depth] (cross-entropy's targets). */
-  oneHot(ids: T, depth: number): T;
+  /**
+   * x [..., V] at int64 `ids` [...] along the last axis → [..., 1] (cross-entropy's target logits).
+   * Backward: scatterAddAlongLastAxis(zeros like x, ids, dy).
+   */
+  takeAlongLastAxis(x: T, ids: T): T;
+  /** x [..., V] with `updates` [..., 1] added at `ids` [...] along the last axis. Backward: dx = dy, dupdates = takeAlongLastAxis(dy, ids). */
+  scatterAddAlongLastAxis(x: T, ids: T, updates: T): T;
 }
 
 /** The most negative float32: Hugging Face's additive mask value (−inf would make fully masked rows NaN). */

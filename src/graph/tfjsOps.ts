@@ -152,8 +152,8 @@ export class TfjsOps implements Ops<Tensor> {
     return this.tf.softmax(x, -1);
   }
 
-  logSoftmax(x: Tensor): Tensor {
-    return this.tf.logSoftmax(x, -1);
+  logSumExp(x: Tensor): Tensor {
+    return this.tf.logSumExp(x, -1, true);
   }
 
   rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
@@ -194,8 +194,18 @@ export class TfjsOps implements Ops<Tensor> {
     return this.tf.where(this.tf.broadcastTo(cond, full), this.tf.broadcastTo(a, full), this.tf.broadcastTo(b, full));
   }
 
-  oneHot(ids: Tensor, depth: number): Tensor {
+  private oneHot(ids: Tensor, depth: number): Tensor {
     return this.tf.cast(this.tf.oneHot(this.tf.cast(ids, 'int32'), depth), 'float32');
+  }
+
+  takeAlongLastAxis(x: Tensor, ids: Tensor): Tensor {
+    const depth = x.shape[x.shape.length - 1]!;
+    return this.tf.sum(this.tf.mul(x, this.oneHot(ids, depth)), -1, true);
+  }
+
+  scatterAddAlongLastAxis(x: Tensor, ids: Tensor, updates: Tensor): Tensor {
+    const depth = x.shape[x.shape.length - 1]!;
+    return this.tf.add(x, this.tf.mul(this.oneHot(ids, depth), updates));
   }
 }
 

@@ -188,15 +188,14 @@ export class OnnxOps implements Ops<OnnxValue> {
   }
 
   /**
-   * s − log Σ exp(s) with s = x − max(x), in plain nodes: onnxruntime's WebGPU provider has no LogSoftmax kernel and
-   * would copy the logits to the CPU and back.
+   * max + ReduceLogSumExp(x − max): onnxruntime's CPU kernel subtracts the maximum itself, its WebGPU kernel does not
+   * (logits past ~88 overflow to Infinity there).
    */
-  logSoftmax(x: OnnxValue): OnnxValue {
+  logSumExp(x: OnnxValue): OnnxValue {
     const keep = [...x.shape.slice(0, -1), 1];
     const max = this.one('ReduceMax', [this.use(x), this.ints([-1])], 'float32', keep, { keepdims: 1 });
-    const shifted = this.sub(x, max);
-    const sum = this.one('ReduceSum', [this.exp(shifted), this.ints([-1])], 'float32', keep, { keepdims: 1 });
-    return this.sub(shifted, this.one('Log', [sum], 'float32', keep));
+    const shifted = this.one('ReduceLogSumExp', [this.sub(x, max), this.ints([-1])], 'float32', keep, { keepdims: 1 });
+    return this.add(max, shifted);
   }
 
   rope(x: OnnxValue, cos: OnnxValue, sin: OnnxValue): OnnxValue {
@@ -255,15 +254,18 @@ export class OnnxOps implements Ops<OnnxValue> {
     return this.one('Reshape', [product, target], 'float32', shape);
   }
 
-  /**
-   * Equal(ids[..., None], 0…depth−1), cast to float. The comparison is in float32 (exact for ids below 2^24), which
-   * onnxruntime's WebGPU provider runs on the device; it has no int64 Equal.
-   */
-  oneHot(ids: OnnxValue, depth: number): OnnxValue {
-    const classes = this.graph.constant(Array.from({ length: depth }, (_, i) => i), [depth], 'float32');
-    const column = this.cast(this.one('Unsqueeze', [this.use(ids), this.ints([-1])], ids.dtype, [...ids.shape, 1]), 'float32');
-    const hit = this.one('Equal', [column, classes], 'bool', [...ids.shape, depth]);
-    return this.cast(hit, 'float32');
+  /** GatherElements on the last axis. */
+  takeAlongLastAxis(x: OnnxValue, ids: OnnxValue): OnnxValue {
+    return this.one('GatherElements', [this.use(x), this.lastAxisIndex(ids)], x.dtype, [...ids.shape, 1], { axis: -1 });
+  }
+
+  /** ScatterElements with reduction 'add' on the last axis. */
+  scatterAddAlongLastAxis(x: OnnxValue, ids: OnnxValue, updates: OnnxValue): OnnxValue {
+    return this.one('ScatterElements', [this.use(x), this.lastAxisIndex(ids), this.use(updates)], x.dtype, x.shape, { axis: -1, reduction: 'add' });
+  }
+
+  private lastAxisIndex(ids: OnnxValue): OnnxValue {
+    return this.one('Unsqueeze', [this.use(ids), this.ints([-1])], ids.dtype, [...ids.shape, 1]);
   }
 
   /** The real graph value of `v`: a weight handle becomes its (plain, [out, in]) initializer. */

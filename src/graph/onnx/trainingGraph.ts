@@ -31,7 +31,7 @@ import { OnnxGraph, type OnnxModelSpec, type OnnxValue } from './onnxGraph';
 import { OnnxOps } from './onnxOps';
 
 /** Bump whenever the emitted graph changes: compiled graphs cached on disk are keyed by it. */
-export const TRAINING_GRAPH_VERSION = 1;
+export const TRAINING_GRAPH_VERSION = 2;
 
 export interface LoraGraphMode {
   kind: 'lora';
@@ -171,7 +171,7 @@ export function buildTrainingGraph(config: ModelConfig, weights: WeightSource, o
   }
 
   const forward = llamaForward(ops, config, { inputIds: tokens, lora });
-  const loss = maskedCrossEntropy(ops, forward.logits, targets, lossMask, config.vocabSize);
+  const loss = maskedCrossEntropy(ops, forward.logits, targets, lossMask);
   const outputs: [OnnxValue, string][] = [
     [loss.lossSum, N.lossSum],
     [loss.tokens, N.tokensCounted],

@@ -234,8 +234,8 @@ for (const shape of ['qwen2', 'llama'] as const) {
       const b = makeBatch(batch, seq, 4);
       const targets = tf.tensor(b.targets, [batch, seq], 'int32');
       const mask = tf.tensor(b.lossMask, [batch, seq]);
-      check(`${shape} masked cross-entropy`, [normal([batch, seq, c.vocabSize], 3)], ([logits]) => maskedCrossEntropy(ops, logits!, targets, mask, c.vocabSize).lossSum, (dy, [logits]) => [
-        crossEntropyBackward(ops, maskedCrossEntropy(ops, logits!, targets, mask, c.vocabSize).acts, dy),
+      check(`${shape} masked cross-entropy`, [normal([batch, seq, c.vocabSize], 3)], ([logits]) => maskedCrossEntropy(ops, logits!, targets, mask).lossSum, (dy, [logits]) => [
+        crossEntropyBackward(ops, maskedCrossEntropy(ops, logits!, targets, mask).acts, dy),
       ]);
     });
 
@@ -243,7 +243,7 @@ for (const shape of ['qwen2', 'llama'] as const) {
     const handWritten = (o: Ops<tf.Tensor>, b: ReturnType<typeof makeBatch>, lora: LoraInputs<tf.Tensor> | null) => {
       const tokens = tf.tensor(b.tokens, [b.batch, b.sequence], 'int32');
       const out = llamaForward(o, c, { inputIds: tokens, lora });
-      const ce = maskedCrossEntropy(o, out.logits, tf.tensor(b.targets, [b.batch, b.sequence], 'int32'), tf.tensor(b.lossMask, [b.batch, b.sequence]), c.vocabSize);
+      const ce = maskedCrossEntropy(o, out.logits, tf.tensor(b.targets, [b.batch, b.sequence], 'int32'), tf.tensor(b.lossMask, [b.batch, b.sequence]));
       return llamaBackward(o, c, out.acts, crossEntropyBackward(o, ce.acts, tf.div(1, ce.tokens)), { weights: lora === null });
     };
 

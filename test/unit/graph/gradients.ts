@@ -112,7 +112,7 @@ export function referenceGradients(model: TestModel, batch: GradBatch, lora: Lor
           ops = withWeights(base, table);
         }
         const out = llamaForward(ops, c, { inputIds: tokens, lora: loraInputs });
-        const ce = maskedCrossEntropy(ops, out.logits, targets, mask, c.vocabSize);
+        const ce = maskedCrossEntropy(ops, out.logits, targets, mask);
         tokensCounted = ce.tokens.dataSync()[0]!;
         lossSum = ce.lossSum.dataSync()[0]!;
         return tf.div(ce.lossSum, ce.tokens) as tf.Scalar;
