@@ -10,6 +10,8 @@
  */
 import { TailorError } from '../errors';
 import { compileGraph } from '../graph/onnx/graphCache';
+import { encodeModel } from '../graph/onnx/modelWriter';
+import { OnnxGraph, type OnnxModelSpec } from '../graph/onnx/onnxGraph';
 import { buildTrainingGraph, TRAINING_GRAPH_VERSION, trainableTensors, trainingNames as N, type TrainableTensor, type TrainingGraphMode, type TrainingGraphOptions } from '../graph/onnx/trainingGraph';
 import { moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig, type WeightSource } from '../model/types';
 import type { Engine, EngineSession, EngineTensor } from '../runtime/engine';
@@ -105,6 +107,7 @@ class OrtStepRunner implements TrainStepRunner {
   private microBatches = 0;
   private accumulatedTokens = 0;
   private evaluation: Promise<EngineSession> | null = null;
+  private readBack: Promise<EngineSession> | null = null;
   private disposed = false;
 
   constructor(
@@ -155,9 +158,9 @@ class OrtStepRunner implements TrainStepRunner {
     }));
     disposeSlots(previous);
 
-    const lossSum = await readScalar(out[N.lossSum]!);
-    const tokens = await readScalar(out[N.tokensCounted]!);
-    const gradNorm = await readScalar(out[N.gradNorm]!);
+    const lossSum = readScalar(out[N.lossSum]!);
+    const tokens = readScalar(out[N.tokensCounted]!);
+    const gradNorm = readScalar(out[N.gradNorm]!);
     if (apply) {
       this.stepsTaken++;
       this.microBatches = 0;
@@ -176,12 +179,13 @@ class OrtStepRunner implements TrainStepRunner {
     const feeds = this.batchFeeds(batch);
     for (const s of this.slots) feeds[s.tensor.name] = s.param;
     const out = await session.run(feeds);
-    return { lossSum: await readScalar(out[N.lossSum]!), tokens: await readScalar(out[N.tokensCounted]!) };
+    return { lossSum: readScalar(out[N.lossSum]!), tokens: readScalar(out[N.tokensCounted]!) };
   }
 
   async state(): Promise<TrainableState> {
-    const read = async (pick: (s: Slot) => EngineTensor) => new Map(await Promise.all(this.slots.map(async (s) => [s.tensor.name, await copyOf(pick(s))] as const)));
-    return { step: this.stepsTaken, tensors: await read((s) => s.param), firstMoments: await read((s) => s.firstMoment), secondMoments: await read((s) => s.secondMoment) };
+    const host = await this.hostCopies();
+    const read = (pick: (c: HostSlot) => Float32Array) => new Map(this.slots.map((s, i) => [s.tensor.name, pick(host[i]!)]));
+    return { step: this.stepsTaken, tensors: read((c) => c.param), firstMoments: read((c) => c.firstMoment), secondMoments: read((c) => c.secondMoment) };
   }
 
   async restore(state: TrainableState): Promise<void> {
@@ -204,14 +208,15 @@ class OrtStepRunner implements TrainStepRunner {
   async adapter(): Promise<LoraAdapter> {
     const mode = this.options.mode;
     if (mode.kind !== 'lora') throw new Error('TrainStepRunner.adapter: full training has no LoRA adapter; read state() instead.');
+    const host = await this.hostCopies();
     const tensors = new Map<string, { a: Float32Array; b: Float32Array }>();
-    for (const s of this.slots) {
+    this.slots.forEach((s, i) => {
       const { layer, module, which } = s.tensor.lora!;
       const key = `${layer}.${module}`;
       const pair = tensors.get(key) ?? { a: new Float32Array(0), b: new Float32Array(0) };
-      pair[which] = await copyOf(s.param);
+      pair[which] = host[i]!.param;
       tensors.set(key, pair);
-    }
+    });
     const { rank, alpha, targets } = mode.lora;
     return { rank, alpha, scale: loraScale(mode.lora), targets: [...targets], tensors };
   }
@@ -222,6 +227,29 @@ class OrtStepRunner implements TrainStepRunner {
     disposeSlots(this.slots);
     await this.session.dispose();
     if (this.evaluation) await (await this.evaluation).dispose();
+    if (this.readBack) await (await this.readBack).dispose();
+  }
+
+  /**
+   * Host copies of every slot's tensor and moments. On the CPU they are the arrays themselves (copied); tensors in
+   * WebGPU memory go through a session of Identity nodes whose outputs come back to the host, because
+   * onnxruntime-node cannot download a gpu-buffer tensor by itself (its `getData` aborts the process).
+   */
+  private async hostCopies(): Promise<HostSlot[]> {
+    const onDevice = this.slots.some((s) => s.param.location !== 'cpu' || s.firstMoment.location !== 'cpu' || s.secondMoment.location !== 'cpu');
+    if (!onDevice) {
+      return this.slots.map((s) => ({ param: Float32Array.from(s.param.data as Float32Array), firstMoment: Float32Array.from(s.firstMoment.data as Float32Array), secondMoment: Float32Array.from(s.secondMoment.data as Float32Array) }));
+    }
+    this.readBack ??= this.engine.createSession({ bytes: encodeModel(readBackGraph(this.slots.map((s) => s.tensor))) });
+    const session = await this.readBack;
+    const feeds: Record<string, EngineTensor> = {};
+    this.slots.forEach((s, i) => {
+      feeds[`p${i}`] = s.param;
+      feeds[`m${i}`] = s.firstMoment;
+      feeds[`v${i}`] = s.secondMoment;
+    });
+    const out = await session.run(feeds);
+    return this.slots.map((_, i) => ({ param: out[`p${i}.host`]!.data as Float32Array, firstMoment: out[`m${i}.host`]!.data as Float32Array, secondMoment: out[`v${i}.host`]!.data as Float32Array }));
   }
 
   private initialValues(t: TrainableTensor): Float32Array {
@@ -312,13 +340,24 @@ function size(t: TrainableTensor): number {
   return t.shape.reduce((a, b) => a * b, 1);
 }
 
-async function copyOf(t: EngineTensor): Promise<Float32Array> {
-  return Float32Array.from((t.location === 'cpu' ? t.data : await t.getData()) as Float32Array);
+interface HostSlot {
+  param: Float32Array;
+  firstMoment: Float32Array;
+  secondMoment: Float32Array;
 }
 
-async function readScalar(t: EngineTensor): Promise<number> {
-  const data = (t.location === 'cpu' ? t.data : await t.getData()) as Float32Array;
-  return data[0]!;
+/** Identity for every slot's tensor and moments: run on WebGPU, its outputs are copies on the host. */
+function readBackGraph(tensors: readonly TrainableTensor[]): OnnxModelSpec {
+  const graph = new OnnxGraph();
+  tensors.forEach((t, i) => {
+    for (const prefix of ['p', 'm', 'v']) graph.output(graph.input(`${prefix}${i}`, 'float32', t.shape), `${prefix}${i}.host`);
+  });
+  return graph.spec({ graphName: 'tailor_read_back' });
+}
+
+/** A scalar output (never left on the device). */
+function readScalar(t: EngineTensor): number {
+  return (t.data as Float32Array)[0]!;
 }
 
 function disposeSlots(slots: readonly Slot[]): void {
