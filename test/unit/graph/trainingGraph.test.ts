@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodeModel } from '../../../src/graph/onnx/modelWriter';
-import { buildTrainingGraph, trainableTensors, trainingNames as N, type TrainableTensor, type TrainingGraphMode } from '../../../src/graph/onnx/trainingGraph';
+import { buildTrainingGraph, modelWeightNames, peftTensorName, trainableTensors, trainingNames as N, type TrainableTensor, type TrainingGraphMode } from '../../../src/graph/onnx/trainingGraph';
+import { ModelProto } from '../../../src/graph/onnx/schema';
 import { moduleShape, TARGET_MODULES } from '../../../src/model/types';
 import type { EngineSession, EngineTensor } from '../../../src/runtime/engine';
 import { createOrtEngine, type OrtEngine } from '../../../src/runtime/ortEngine';
@@ -153,6 +154,38 @@ for (const shape of ['qwen2', 'llama'] as const) {
     });
   });
 }
+
+describe('training-step graph: inputs and initializers', () => {
+  const model = makeModel({ shape: 'qwen2', seed: 33 });
+  const decode = (mode: TrainingGraphMode) =>
+    ModelProto.toObject(ModelProto.decode(encodeModel(buildTrainingGraph(model.config, model.weights, { mode }))), { longs: Number, arrays: true }) as {
+      graph: { input: { name: string }[]; output: { name: string }[]; initializer: { name: string; dims: number[] }[] };
+    };
+
+  it('keeps the base weights frozen in LoRA mode: initializers, each stored once, no gradient for them', () => {
+    const graph = decode({ kind: 'lora', rank: 2, scale: 1, targets: ['q_proj', 'down_proj'], dropout: 0 }).graph;
+    const inputs = new Set(graph.input.map((i) => i.name));
+    const weights = modelWeightNames(model.config);
+    assert.ok(weights.every((w) => !inputs.has(w)), 'no base weight is an input');
+    assert.ok(inputs.has(peftTensorName(1, 'down_proj', 'b')) && inputs.has(N.firstMoment(peftTensorName(1, 'down_proj', 'b'))));
+    const inits = graph.initializer.map((i) => i.name);
+    for (const w of weights.filter((n) => n.includes('_proj.weight'))) {
+      assert.deepEqual(inits.filter((n) => n === w || n === `${w}.T`), [`${w}.T`], `${w}: stored once, transposed (the backward reads it with Gemm transB)`);
+    }
+    assert.deepEqual(inits.filter((n) => n.startsWith('model.embed_tokens')), ['model.embed_tokens.weight'], 'the tied embedding once');
+    const outputs = graph.output.map((o) => o.name);
+    assert.ok(outputs.every((o) => !weights.some((w) => o.startsWith(w))), 'no output for a base weight');
+  });
+
+  it('feeds every weight as an input in full mode, none as an initializer', () => {
+    const graph = decode({ kind: 'full' }).graph;
+    const inputs = new Set(graph.input.map((i) => i.name));
+    const weights = modelWeightNames(model.config);
+    assert.ok(weights.every((w) => inputs.has(w) && inputs.has(N.secondMoment(w)) && inputs.has(N.gradSum(w))));
+    assert.ok(graph.initializer.every((i) => !weights.some((w) => i.name.startsWith(w))), 'no weight initializer');
+    assert.ok(graph.output.some((o) => o.name === N.updated('model.embed_tokens.weight')));
+  });
+});
 
 describe('training-step graph: the optimizer', () => {
   const model = makeModel({ shape: 'qwen2', seed: 32 });
