@@ -27,7 +27,7 @@ import {
 import { withWeights, type Ops } from '../../../src/graph/ops';
 import { modelWeightNames, peftTensorName } from '../../../src/graph/onnx/trainingGraph';
 import { TfjsOps } from '../../../src/graph/tfjsOps';
-import { moduleShape, TARGET_MODULES, type ModelConfig, type TargetModule } from '../../../src/model/types';
+import { moduleShape, TARGET_MODULES, type ModelConfig, type TargetModule, type WeightSource } from '../../../src/model/types';
 import { makeBatch, referenceGradients, relativeError, type LoraSpec } from './gradients';
 import { testModelMaker, type TestModel } from './models';
 import { tfjsReady } from './oracle';
@@ -261,6 +261,31 @@ for (const shape of ['qwen2', 'llama'] as const) {
       assert.ok(worst <= TOLERANCE, `relative error ${worst}`);
     });
 
+    if (shape === 'llama') {
+      it("end to end, full training, with Llama's attention_bias (biases on q, k, v and o_proj)", () => {
+        const biased = withAttentionBias(model);
+        const b = makeBatch(2, 10, 9);
+        const expected = referenceGradients(biased, b, null);
+        const names = modelWeightNames(biased.config);
+        assert.ok(names.includes('model.layers.1.self_attn.o_proj.bias'));
+        const o = new TfjsOps(tf, biased.weights);
+        let worst = 0;
+        try {
+          tf.tidy(() => {
+            const tokens = tf.tensor(b.tokens, [b.batch, b.sequence], 'int32');
+            const out = llamaForward(o, biased.config, { inputIds: tokens });
+            const ce = maskedCrossEntropy(o, out.logits, tf.tensor(b.targets, [b.batch, b.sequence], 'int32'), tf.tensor(b.lossMask, [b.batch, b.sequence]));
+            const grads = llamaBackward(o, biased.config, out.acts, crossEntropyBackward(o, ce.acts, tf.div(1, ce.tokens)), { weights: true });
+            for (const n of names) worst = Math.max(worst, relativeError(grads.weights.get(n)!.dataSync(), expected.grads.get(n)!));
+          });
+        } finally {
+          o.dispose();
+        }
+        figures.push(`llama + attention_bias end to end, full (${names.length} tensors): ${worst.toExponential(2)}`);
+        assert.ok(worst <= TOLERANCE, `relative error ${worst}`);
+      });
+    }
+
     it('end to end, LoRA on all seven modules with dropout: A and B only', () => {
       const b = makeBatch(2, 12, 8);
       const layers = Array.from({ length: c.numLayers }, (_, i) => i);
@@ -287,4 +312,20 @@ for (const shape of ['qwen2', 'llama'] as const) {
       assert.ok(worst <= TOLERANCE, `relative error ${worst}`);
     });
   });
+}
+
+/** The model with Llama's attention_bias: seeded biases on q, k, v and o_proj of every layer. */
+function withAttentionBias(model: TestModel): TestModel {
+  const c = model.config;
+  const biases = new Map<string, Float32Array>();
+  for (let n = 0; n < c.numLayers; n++) {
+    for (const m of ATTENTION) biases.set(`model.layers.${n}.self_attn.${m}.bias`, Float32Array.from({ length: moduleShape(c, m).out }, (_, i) => 0.1 * Math.sin(i + 7 * n)));
+  }
+  const weights: WeightSource = {
+    names: () => [...model.weights.names(), ...biases.keys()],
+    has: (name) => biases.has(name) || model.weights.has(name),
+    info: (name) => (biases.has(name) ? { name, dtype: 'F32', shape: [biases.get(name)!.length] } : model.weights.info(name)),
+    float32: (name) => biases.get(name) ?? model.weights.float32(name),
+  };
+  return { ...model, weights, config: { ...c, attentionBias: true, outputBias: true }, fingerprint: `${model.fingerprint}+attention_bias` };
 }
