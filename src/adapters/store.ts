@@ -10,36 +10,13 @@ import * as path from 'node:path';
 import { TailorError } from '../errors';
 import type { LoraAdapter, ModelConfig } from '../model/types';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, readPeftAdapter, writePeftAdapter } from './peft';
+import type { AdapterInfo, AdapterRecord } from './types';
+
+export type { AdapterInfo, AdapterRecord };
 
 export const TAILOR_JSON = 'tailor.json';
 const FORMAT = 1;
 
-/** What `tailor.json` records. */
-export interface AdapterInfo {
-  format: number;
-  id: string;
-  /** Shown to people; defaults to the workspace folder's name and the date. */
-  name: string;
-  createdAt: string;
-  baseModel: { fingerprint: string; name: string; path: string | null };
-  corpus: {
-    fingerprint: string;
-    /** The workspace folder it was mined from. */
-    folder: string;
-    files: number;
-    bytes: number;
-    languages: string[];
-    frameworks: string[];
-  } | null;
-  hyperparameters: Record<string, unknown>;
-  metrics: Record<string, unknown>;
-}
-
-export interface AdapterRecord {
-  id: string;
-  dir: string;
-  info: AdapterInfo;
-}
 
 export interface NewAdapter {
   name?: string;

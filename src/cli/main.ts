@@ -13,6 +13,8 @@ import { LlamaSession } from '../runtime/llamaSession';
 import { createOrtEngine } from '../runtime/ortEngine';
 import { buildFimPrompt } from '../serve/fimPrompt';
 import { Generator } from '../serve/generate';
+import { runTrainJob, type TrainJobSettings } from '../train/trainJob';
+import { TARGET_MODULES, type TargetModule } from '../model/types';
 
 const USAGE = `Usage: tailor <command> [options]
 
@@ -24,6 +26,22 @@ Commands:
       --no-builtin-excludes  also walk node_modules, vendored trees, build output and lock files
       --threads <n>          threads that read and scan files (default: cores, at most 4)
       --quiet                no progress on stderr
+
+  train <folder>     Train a LoRA adapter on a workspace folder and save it in the adapter store.
+      --model <dir>          the base model (Hugging Face directory)
+      --rank <r> --alpha <a> --dropout <p> --targets q_proj,k_proj,…  --rslora
+                             LoRA settings (default r 16, alpha 32, dropout 0.05, all seven projections)
+      --steps <n>            optimizer steps (default: chosen from the corpus size)
+      --budget <minutes>     wall-clock budget; stops at the best checkpoint
+      --lr <rate>            peak learning rate (default 5e-4)
+      --sequence <n> --batch <n> --accumulation <n>
+                             tokens per sequence (512), sequences per micro-batch (4), micro-batches per step (1)
+      --fim-rate <p>         share of fill-in-the-middle examples (default 0.5)
+      --seed <n>             seed of the data order and LoRA initialisation (default 0)
+      --resume               continue the interrupted run with the same settings
+      --name <name>          name of the adapter
+      --store <dir>          adapter store (default: $XDG_DATA_HOME/tailor/adapters or ~/.local/share/…)
+      --device, --cache, --json, --quiet as for complete
 
   complete           Complete code with a model (and an adapter), fill-in-the-middle when a suffix is given.
       --model <dir>          Hugging Face model directory (Llama, Qwen2, Mistral-like)
@@ -138,6 +156,123 @@ function textOption(values: Record<string, unknown>, name: string): string {
   }
 }
 
+function dataRoot(explicit: string | undefined): string {
+  if (explicit) return path.resolve(explicit);
+  const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'tailor', 'adapters');
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+async function trainCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      rank: { type: 'string' },
+      alpha: { type: 'string' },
+      dropout: { type: 'string' },
+      targets: { type: 'string' },
+      rslora: { type: 'boolean', default: false },
+      steps: { type: 'string' },
+      budget: { type: 'string' },
+      lr: { type: 'string' },
+      sequence: { type: 'string' },
+      batch: { type: 'string' },
+      accumulation: { type: 'string' },
+      'fim-rate': { type: 'string' },
+      seed: { type: 'string' },
+      resume: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      store: { type: 'string' },
+      device: { type: 'string' },
+      cache: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('tailor train takes exactly one folder.');
+  if (!values.model) throw new UsageError('tailor train needs --model <dir>.');
+  const device = (values.device ?? 'auto') as DeviceSetting;
+  if (!DEVICE_SETTINGS.includes(device)) throw new UsageError(`--device must be one of ${DEVICE_SETTINGS.join(', ')}, not "${values.device}".`);
+  const whole = (n: number) => Number.isInteger(n) && n >= 1;
+  const rank = numberOption(values, 'rank', 16, whole, 'a whole number of at least 1');
+  const targets = (values.targets ?? TARGET_MODULES.join(',')).split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = targets.filter((t) => !(TARGET_MODULES as readonly string[]).includes(t));
+  if (unknown.length || targets.length === 0) throw new UsageError(`--targets takes a comma-separated list of ${TARGET_MODULES.join(', ')}${unknown.length ? `, not ${unknown.join(', ')}` : ''}.`);
+  const budget = values.budget === undefined ? undefined : numberOption(values, 'budget', 0, (n) => n > 0, 'a positive number of minutes');
+  const steps = values.steps === undefined ? undefined : numberOption(values, 'steps', 0, whole, 'a whole number of at least 1');
+  const cache = cacheRoot(values.cache);
+  const settings: TrainJobSettings = {
+    workspace: path.resolve(positionals[0]!),
+    modelDir: path.resolve(values.model),
+    storeDir: dataRoot(values.store),
+    cacheDir: path.join(cache, 'graphs'),
+    checkpointRoot: path.join(cache, 'checkpoints'),
+    device,
+    lora: {
+      rank,
+      alpha: numberOption(values, 'alpha', 2 * rank, (n) => n > 0, 'a positive number'),
+      dropout: numberOption(values, 'dropout', 0.05, (n) => n >= 0 && n < 1, 'in [0, 1)'),
+      targets: targets as TargetModule[],
+      rsLora: values.rslora ?? false,
+    },
+    sequence: numberOption(values, 'sequence', 512, (n) => whole(n) && n >= 32, 'a whole number of at least 32'),
+    batch: numberOption(values, 'batch', 4, whole, 'a whole number of at least 1'),
+    accumulation: numberOption(values, 'accumulation', 1, whole, 'a whole number of at least 1'),
+    learningRate: numberOption(values, 'lr', 5e-4, (n) => n > 0 && n < 1, 'a positive number below 1'),
+    fimRate: numberOption(values, 'fim-rate', 0.5, (n) => n >= 0 && n <= 1, 'in [0, 1]'),
+    seed: numberOption(values, 'seed', 0, Number.isInteger, 'a whole number'),
+    resume: values.resume ?? false,
+    mine: { scanWorker: workerScript() },
+    ...(steps !== undefined ? { steps } : {}),
+    ...(budget !== undefined ? { budgetMs: budget * 60_000 } : {}),
+    ...(values.name ? { name: values.name } : {}),
+  };
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const show = !values.quiet;
+  const line = (text: string) => io.err(io.interactive ? `\r\x1b[K${text}` : `${text}\n`);
+  let lastLine = 0;
+  try {
+    const result = await runTrainJob(settings, {
+      signal: controller.signal,
+      onLog: (text) => show && io.err(`${io.interactive ? '\r\x1b[K' : ''}${text}\n`),
+      onProgress: (p) => {
+        if (!show || p.phase !== 'train') return;
+        const t = p.training;
+        const now = Date.now();
+        if (!io.interactive && now - lastLine < 5000 && t.step !== t.totalSteps) return;
+        lastLine = now;
+        const validation = t.validationLoss === null ? '' : ` validation ${t.validationLoss.toFixed(3)}`;
+        line(`step ${t.step}/${t.totalSteps} loss ${t.loss.toFixed(3)}${validation} lr ${t.learningRate.toExponential(1)} ${Math.round(t.tokensPerSecond)} tok/s ETA ${duration(t.etaMs)}`);
+      },
+    });
+    if (show && io.interactive) io.err('\n');
+    if (values.json) {
+      io.out(JSON.stringify({ reason: result.reason, adapter: result.adapter, training: result.training, corpus: result.corpus, data: { ...result.data, skipped: result.data.skipped.length }, engine: result.engine }, null, 2) + '\n');
+    } else if (result.adapter) {
+      const t = result.training;
+      io.out(
+        `Saved "${result.adapter.info.name}" (${result.adapter.id}) in ${result.adapter.dir}\n` +
+          `  ${t.steps} steps (${t.reason === 'completed' ? 'completed' : t.reason.replace('-', ' ')}), validation loss ${t.initialValidationLoss.toFixed(4)} → ${t.bestValidationLoss.toFixed(4)} (best at step ${t.bestStep}), ${duration(t.elapsedMs)}\n`,
+      );
+    } else {
+      io.err(`Cancelled; run the same command with --resume to continue from the last checkpoint.\n`);
+      return 130;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
 async function complete(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -230,6 +365,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     switch (command) {
       case 'mine':
         return await mine(rest, io);
+      case 'train':
+        return await trainCommand(rest, io);
       case 'complete':
         return await complete(rest, io);
       case 'export':

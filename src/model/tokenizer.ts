@@ -7,6 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TailorError } from '../errors';
+import type { FimStyle } from './types';
+
+export type { FimStyle };
 
 export interface SpecialToken {
   id: number;
@@ -23,7 +26,6 @@ export interface SpecialToken {
  *   `<｜fim▁end｜>` (before the middle), with `<｜end▁of▁sentence｜>`.
  * - `codellama`: CodeLlama `▁<PRE>` `▁<SUF>` `▁<MID>`, ending with `▁<EOT>`.
  */
-export type FimStyle = 'qwen' | 'starcoder' | 'deepseek' | 'codellama';
 
 /** The FIM tokens a tokenizer has: `prefix`, `suffix` and `middle` are the tokens written before each part. */
 export interface FimTokens {

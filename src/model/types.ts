@@ -56,6 +56,9 @@ export interface ModelConfig {
   slidingWindow?: number | null;
 }
 
+/** The fill-in-the-middle token families Tailor knows (see tokenizer.ts). */
+export type FimStyle = 'qwen' | 'starcoder' | 'deepseek' | 'codellama';
+
 /** Element types Tailor reads from safetensors. */
 export type DType = 'F32' | 'F16' | 'BF16';
 

@@ -26,8 +26,8 @@
  */
 import type { Corpus } from '../corpus/types';
 import { TailorError, throwIfAborted } from '../errors';
-import type { FimStyle, ModelTokenizer } from '../model/tokenizer';
-import { documentFormat, headerIds, type DocumentFormat, type HeaderStyle } from './dataFormat';
+import type { ModelTokenizer } from '../model/tokenizer';
+import { documentFormat, headerIds, type DocumentFormat } from './dataFormat';
 import {
   chooseMiddle,
   chunkText,
@@ -43,12 +43,13 @@ import {
   type Example,
 } from './dataExamples';
 import { makeBatch, packExamples, type PackedRows } from './dataPack';
-import { readCorpusFile, type SkippedFile } from './dataRead';
+import { readCorpusFile } from './dataRead';
 import type { TrainBatch } from './stepRunner';
 import type { TrainingData } from './trainer';
 
-export type { SkippedFile, SkipReason } from './dataRead';
-export type { HeaderStyle } from './dataFormat';
+import type { DataReport, SkippedFile } from './types';
+
+export type { DataCounts, DataReport, HeaderStyle, SkippedFile, SkipReason } from './types';
 
 export const DEFAULT_FIM_RATE = 0.5;
 /** Validation spans are drawn with this seed, whatever the training seed: validation losses stay comparable. */
@@ -77,37 +78,6 @@ export interface DataProgress {
   total: number;
 }
 
-export interface DataCounts {
-  trainFiles: number;
-  validationFiles: number;
-  /** Tokens of the documents as plain examples (header, text, end-of-text), per split. */
-  trainTokens: number;
-  validationTokens: number;
-  /** Sequences and micro-batches of epoch 0; later epochs differ by a few as FIM spans are drawn again. */
-  sequencesPerEpoch: number;
-  batchesPerEpoch: number;
-  /** Positions in the loss in epoch 0. */
-  lossTokensPerEpoch: number;
-  validationSequences: number;
-  validationBatches: number;
-  /** Bytes held for the documents: token ids and, with FIM, their text. */
-  documentBytes: number;
-}
-
-export interface DataReport {
-  header: HeaderStyle;
-  /** The FIM format in use, or null when training is plain next-token only. */
-  fim: FimStyle | null;
-  /** The FIM rate in use (0 without FIM tokens). */
-  fimRate: number;
-  /** Something the user should be told (the model has no FIM tokens), or null. */
-  notice: string | null;
-  /** Files left out now, with why. */
-  skipped: SkippedFile[];
-  /** Files used although they changed since the corpus was mined (they passed the checks again). */
-  changed: string[];
-  counts: DataCounts;
-}
 
 /** One epoch: its examples in order, packed, and the order the sequences are served in. */
 export interface EpochPlan {

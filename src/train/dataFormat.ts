@@ -12,8 +12,10 @@
  */
 import { TailorError } from '../errors';
 import type { FimTokens, ModelTokenizer } from '../model/tokenizer';
+import type { HeaderStyle } from './types';
 
-export type HeaderStyle = 'file-separator' | 'comment';
+export type { HeaderStyle } from './types';
+
 
 /** Comment delimiters by Linguist language name: [open, close]. */
 const COMMENTS: ReadonlyMap<string, readonly [string, string]> = (() => {

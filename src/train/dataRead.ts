@@ -9,17 +9,11 @@ import * as fs from 'node:fs';
 import { decode } from '../corpus/classify';
 import { resolveInFolder } from '../corpus/reportQuery';
 import { secretCandidates, verifyCandidates } from '../corpus/secrets';
-import type { CorpusFile, Split } from '../corpus/types';
+import type { CorpusFile } from '../corpus/types';
+import type { SkipReason } from './types';
 
-export type SkipReason = 'outside' | 'vanished' | 'unreadable' | 'not-a-file' | 'not-text' | 'grew' | 'empty' | 'secret' | 'language';
+export type { SkippedFile, SkipReason } from './types';
 
-export interface SkippedFile {
-  path: string;
-  split: Split;
-  reason: SkipReason;
-  /** A sentence for the log; never a secret's value. */
-  detail: string;
-}
 
 export type ReadResult = { bytes: Uint8Array; changed: boolean } | { reason: SkipReason; detail: string };
 

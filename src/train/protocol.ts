@@ -4,6 +4,7 @@
  */
 import { KIND_TITLES, type CorpusSummary } from '../corpus/report';
 import type { Corpus, ExclusionKind, Framework, LanguageStats, MineOptions, MineProgress, Split } from '../corpus/types';
+import type { TrainJobProgress, TrainJobResult, TrainJobSettings } from './types';
 
 /** Mining options that can cross a thread boundary (no callbacks, no signal). */
 export type MineSettings = Omit<MineOptions, 'signal' | 'onProgress'>;
@@ -14,10 +15,22 @@ export interface MineJob {
   settings: MineSettings;
 }
 
-export type Job = MineJob;
+/** Train a LoRA adapter on a workspace folder (mine, prepare, train, save). */
+export interface TrainJob {
+  kind: 'train';
+  settings: TrainJobSettings;
+}
+
+export type Job = MineJob | TrainJob;
 
 export interface JobResults {
   mine: Corpus;
+  train: TrainJobResult;
+}
+
+export interface JobProgress {
+  mine: MineProgress;
+  train: TrainJobProgress;
 }
 
 export type HostMessage = { type: 'start'; runId: string; job: Job } | { type: 'cancel'; runId: string };
@@ -30,7 +43,7 @@ export interface WorkerError {
 }
 
 export type WorkerMessage =
-  | { type: 'progress'; runId: string; progress: MineProgress }
+  | { type: 'progress'; runId: string; progress: JobProgress[Job['kind']] }
   | { type: 'log'; runId: string; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'done'; runId: string; result: JobResults[Job['kind']] }
   | { type: 'error'; runId: string; error: WorkerError };
@@ -44,14 +57,19 @@ export function isHostMessage(x: unknown): x is HostMessage {
   if (x.type === 'cancel') return true;
   if (x.type !== 'start' || !isObject(x.job)) return false;
   const job = x.job;
-  return job.kind === 'mine' && typeof job.root === 'string' && isObject(job.settings);
+  if (job.kind === 'mine') return typeof job.root === 'string' && isObject(job.settings);
+  if (job.kind === 'train') {
+    const t = job.settings;
+    return isObject(t) && typeof t.workspace === 'string' && typeof t.modelDir === 'string' && typeof t.storeDir === 'string' && isObject(t.lora);
+  }
+  return false;
 }
 
 export function isWorkerMessage(x: unknown): x is WorkerMessage {
   if (!isObject(x) || typeof x.runId !== 'string') return false;
   switch (x.type) {
     case 'progress':
-      return isObject(x.progress) && typeof x.progress.filesSeen === 'number';
+      return isObject(x.progress) && (typeof x.progress.filesSeen === 'number' || typeof x.progress.phase === 'string');
     case 'log':
       return typeof x.message === 'string' && (x.level === 'info' || x.level === 'warn' || x.level === 'error');
     case 'done':

@@ -12,6 +12,9 @@ import * as path from 'node:path';
 import { TailorError } from '../errors';
 import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors';
 import type { OptimizerSettings, TrainableState, TrainBatch, TrainStepRunner } from './stepRunner';
+import type { StopReason, TrainingHistoryEntry, TrainingProgress, TrainingSummary } from './types';
+
+export type { StopReason, TrainingProgress, TrainingSummary };
 
 /** The batches the trainer consumes: deterministic per epoch, so a resumed run sees what the killed one would have. */
 export interface TrainingData {
@@ -58,37 +61,8 @@ export interface TrainerOptions {
   now?: () => number;
 }
 
-export interface TrainingProgress {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  /** Mean training loss of the last optimizer step. */
-  loss: number;
-  /** Last validation loss, or null before the first validation. */
-  validationLoss: number | null;
-  bestValidationLoss: number | null;
-  learningRate: number;
-  tokensPerSecond: number;
-  elapsedMs: number;
-  etaMs: number;
-  gradNorm: number;
-  /** Resident memory of the process, bytes. */
-  memory: number;
-}
 
-export type StopReason = 'completed' | 'early-stopped' | 'budget' | 'cancelled';
-
-export interface TrainingResult {
-  reason: StopReason;
-  steps: number;
-  totalSteps: number;
-  bestStep: number;
-  bestValidationLoss: number;
-  /** Validation loss before any training (the base model's, in LoRA mode). */
-  initialValidationLoss: number;
-  history: Array<{ step: number; loss: number; validationLoss?: number; learningRate: number }>;
-  elapsedMs: number;
-  trainedTokens: number;
+export interface TrainingResult extends TrainingSummary {
   /** The best trainable tensors, by name. */
   best: Map<string, Float32Array>;
 }
@@ -106,7 +80,7 @@ interface CheckpointJson {
   sinceImprovement: number;
   trainedTokens: number;
   elapsedMs: number;
-  history: TrainingResult['history'];
+  history: TrainingHistoryEntry[];
 }
 
 const CHECKPOINT_JSON = 'checkpoint.json';
@@ -274,7 +248,7 @@ export async function train(runner: TrainStepRunner, data: TrainingData, options
     position.step++;
     position.trainedTokens += tokens;
     lastLoss = tokens ? lossSum / tokens : NaN;
-    const entry: TrainingResult['history'][number] = { step: position.step, loss: lastLoss, learningRate };
+    const entry: TrainingHistoryEntry = { step: position.step, loss: lastLoss, learningRate };
 
     if (position.step % evalEvery === 0 || position.step === total) {
       lastValidation = await validate(runner, data);

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { mineWorkspace } from '../corpus';
 import { SCAN_ROLE, serveScanRequests } from '../corpus/scanPool';
+import { runTrainJob } from './trainJob';
 import { isCancelled, TailorError } from '../errors';
 import { isHostMessage, type HostMessage, type WorkerError, type WorkerMessage } from './protocol';
 
@@ -31,13 +32,25 @@ async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<
   const controller = new AbortController();
   running.set(runId, controller);
   try {
-    const corpus = await mineWorkspace(job.root, {
-      ...job.settings,
-      scanWorker: __filename,
-      signal: controller.signal,
-      onProgress: (progress) => post({ type: 'progress', runId, progress }),
-    });
-    post({ type: 'done', runId, result: corpus });
+    if (job.kind === 'mine') {
+      const corpus = await mineWorkspace(job.root, {
+        ...job.settings,
+        scanWorker: __filename,
+        signal: controller.signal,
+        onProgress: (progress) => post({ type: 'progress', runId, progress }),
+      });
+      post({ type: 'done', runId, result: corpus });
+    } else {
+      const result = await runTrainJob(
+        { ...job.settings, mine: { ...job.settings.mine, scanWorker: __filename } },
+        {
+          signal: controller.signal,
+          onProgress: (progress) => post({ type: 'progress', runId, progress }),
+          onLog: (message) => post({ type: 'log', runId, level: 'info', message }),
+        },
+      );
+      post({ type: 'done', runId, result });
+    }
   } catch (error) {
     post({ type: 'error', runId, error: toWorkerError(error) });
   } finally {

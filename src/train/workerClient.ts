@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { CancelledError, TailorError } from '../errors';
-import { isWorkerMessage, type Job, type JobResults, type WorkerMessage } from './protocol';
+import { isWorkerMessage, type Job, type JobProgress, type JobResults } from './protocol';
 
-export interface RunHandlers {
-  onProgress?: (progress: Extract<WorkerMessage, { type: 'progress' }>['progress']) => void;
+export interface RunHandlers<K extends Job['kind'] = Job['kind']> {
+  onProgress?: (progress: JobProgress[K]) => void;
   onLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
   signal?: AbortSignal;
 }
@@ -14,7 +14,7 @@ export interface RunHandlers {
  * Runs `job` on a fresh worker thread started from `workerScript` (the bundled dist/worker.js, or the compiled
  * out/src/train/worker.js in tests). The worker is ended when the job ends, so nothing lingers.
  */
-export function runInWorker<J extends Job>(workerScript: string, job: J, handlers: RunHandlers = {}): Promise<JobResults[J['kind']]> {
+export function runInWorker<J extends Job>(workerScript: string, job: J, handlers: RunHandlers<J['kind']> = {}): Promise<JobResults[J['kind']]> {
   const runId = randomUUID();
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -42,7 +42,7 @@ export function runInWorker<J extends Job>(workerScript: string, job: J, handler
       if (message.runId !== runId && message.runId !== '') return;
       switch (message.type) {
         case 'progress':
-          handlers.onProgress?.(message.progress);
+          handlers.onProgress?.(message.progress as JobProgress[J['kind']]);
           break;
         case 'log':
           handlers.onLog?.(message.level, message.message);

@@ -1,0 +1,136 @@
+/**
+ * One training run, end to end: mine the workspace folder, load the base model, prepare the data, train a LoRA
+ * adapter on the engine, and save the best weights to the adapter store with what they were made from. The CLI
+ * runs it directly; the extension runs it in the worker thread. Cancellable at every phase; a cancelled run keeps
+ * its checkpoint so `resume` continues it.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AdapterStore } from '../adapters/store';
+import { mineWorkspace } from '../corpus';
+import { summarize } from '../corpus/report';
+import { TailorError, throwIfAborted } from '../errors';
+import { loadModelDir } from '../model/modelDir';
+import { createOrtEngine } from '../runtime/ortEngine';
+import { prepareTrainingData } from './data';
+import { createStepRunner } from './ortStepRunner';
+import { train } from './trainer';
+import type { TrainJobHandlers, TrainJobResult, TrainJobSettings } from './types';
+
+export type { TrainJobHandlers, TrainJobProgress, TrainJobResult, TrainJobSettings } from './types';
+
+/** Runs with the same workspace, model and settings share a checkpoint folder, which is what makes resume safe. */
+export function runKey(settings: TrainJobSettings, modelFingerprint: string, corpusFingerprint: string): string {
+  const { workspace, lora, sequence, batch, accumulation, steps, learningRate, fimRate, seed } = settings;
+  const key = JSON.stringify({ workspace: path.resolve(workspace), modelFingerprint, corpusFingerprint, lora, sequence, batch, accumulation, steps, learningRate, fimRate, seed });
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+export async function runTrainJob(settings: TrainJobSettings, handlers: TrainJobHandlers = {}): Promise<TrainJobResult> {
+  const { signal } = handlers;
+  const log = handlers.onLog ?? (() => undefined);
+  const progress = handlers.onProgress ?? (() => undefined);
+
+  const corpus = await mineWorkspace(settings.workspace, { ...settings.mine, ...(signal ? { signal } : {}), onProgress: (mine) => progress({ phase: 'mine', mine }) });
+  const folder = path.basename(corpus.root);
+  const summary = summarize(corpus, folder);
+  if (corpus.tooSmall) throw new TailorError('train/too-small', corpus.tooSmall, 'Train on a larger folder.');
+  log(`Corpus: ${corpus.files.length} files (${summary.train.files} training, ${summary.validation.files} validation), fingerprint ${corpus.fingerprint}.`);
+  throwIfAborted(signal, 'Training');
+
+  progress({ phase: 'prepare', message: 'Loading the base model' });
+  const model = loadModelDir(settings.modelDir);
+  progress({ phase: 'prepare', message: 'Tokenizing the corpus' });
+  const sequence = Math.min(settings.sequence, model.config.maxPositionEmbeddings);
+  const data = await prepareTrainingData(corpus, model.tokenizer, {
+    sequence,
+    batch: settings.batch,
+    seed: settings.seed,
+    ...(settings.fimRate !== undefined ? { fimRate: settings.fimRate } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  const report = data.report;
+  if (report.notice) log(report.notice);
+  for (const skipped of report.skipped) log(`Left out ${skipped.path}: ${skipped.detail}`);
+  log(`Data: ${report.counts.trainTokens} training tokens, ${report.counts.validationTokens} validation tokens, ${report.counts.batchesPerEpoch} batches an epoch${report.fim ? `, FIM in the ${report.fim} format at rate ${report.fimRate}` : ', next-token only'}.`);
+
+  const engine = await createOrtEngine({ device: settings.device });
+  const engineInfo = { provider: engine.provider, reason: engine.reason, threads: engine.threads };
+  log(`Engine: ${engine.provider} (${engine.reason}).`);
+  progress({ phase: 'prepare', message: 'Compiling the training graph' });
+  const runner = await createStepRunner(engine, model, {
+    mode: { kind: 'lora', lora: settings.lora },
+    batch: settings.batch,
+    sequence,
+    cacheDir: settings.cacheDir,
+    seed: settings.seed,
+  });
+  const checkpointDir = path.join(settings.checkpointRoot, runKey(settings, model.fingerprint, corpus.fingerprint));
+  try {
+    const result = await train(runner, data, {
+      ...(settings.steps !== undefined ? { steps: settings.steps } : {}),
+      ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
+      accumulation: settings.accumulation,
+      peakLearningRate: settings.learningRate,
+      checkpointDir,
+      resume: settings.resume ?? false,
+      ...(signal ? { signal } : {}),
+      onProgress: (training) => progress({ phase: 'train', training, engine: engineInfo }),
+      onLog: log,
+    });
+    const { best, ...training } = result;
+    if (result.reason === 'cancelled') return { reason: result.reason, adapter: null, corpus: summary, data: report, training, engine: engineInfo, checkpointDir };
+
+    // The best weights, as an adapter.
+    const state = await runner.state();
+    await runner.restore({ ...state, tensors: best });
+    const adapter = await runner.adapter();
+    const store = new AdapterStore(settings.storeDir);
+    const record = store.save(adapter, model.config, {
+      ...(settings.name ? { name: settings.name } : {}),
+      baseModel: { fingerprint: model.fingerprint, name: path.basename(model.dir), path: model.dir },
+      corpus: {
+        fingerprint: corpus.fingerprint,
+        folder,
+        files: summary.filesIncluded,
+        bytes: summary.bytesIncluded,
+        languages: summary.languages,
+        frameworks: summary.frameworks,
+      },
+      hyperparameters: {
+        rank: settings.lora.rank,
+        alpha: settings.lora.alpha,
+        dropout: settings.lora.dropout,
+        targets: settings.lora.targets,
+        rsLora: settings.lora.rsLora,
+        sequence,
+        batch: settings.batch,
+        accumulation: settings.accumulation,
+        learningRate: settings.learningRate,
+        steps: result.totalSteps,
+        fim: report.fim,
+        fimRate: report.fimRate,
+        seed: settings.seed,
+        engine: engineInfo.provider,
+      },
+      metrics: {
+        reason: result.reason,
+        steps: result.steps,
+        bestStep: result.bestStep,
+        initialValidationLoss: result.initialValidationLoss,
+        bestValidationLoss: result.bestValidationLoss,
+        trainedTokens: result.trainedTokens,
+        elapsedMs: Math.round(result.elapsedMs),
+      },
+      rsLora: settings.lora.rsLora,
+      dropout: settings.lora.dropout,
+    });
+    log(`Saved the adapter "${record.info.name}" to ${record.dir}: validation loss ${result.initialValidationLoss.toFixed(4)} → ${result.bestValidationLoss.toFixed(4)}.`);
+    // The adapter holds the result; the run's checkpoint is no longer needed.
+    fs.rmSync(checkpointDir, { recursive: true, force: true });
+    return { reason: result.reason, adapter: record, corpus: summary, data: report, training, engine: engineInfo, checkpointDir };
+  } finally {
+    await runner.dispose();
+  }
+}
