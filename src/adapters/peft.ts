@@ -138,7 +138,7 @@ export function writePeftAdapter(
     if (old) fs.rmSync(old, { recursive: true, force: true });
   } catch (error) {
     fs.rmSync(tmp, { recursive: true, force: true });
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC' || (error as TailorError).code === 'disk-full') {
       throw new TailorError('adapter/disk-full', `The disk is full: the adapter was not written to ${dir}.`, 'Free some space and try again; nothing already saved was changed.');
     }
     throw error;

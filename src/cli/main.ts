@@ -39,6 +39,7 @@ Commands:
       --fim-rate <p>         share of fill-in-the-middle examples (default 0.5)
       --seed <n>             seed of the data order and LoRA initialisation (default 0)
       --resume               continue the interrupted run with the same settings
+      --checkpoint-every <n> save a resumable checkpoint every n steps (default 25)
       --name <name>          name of the adapter
       --store <dir>          adapter store (default: $XDG_DATA_HOME/tailor/adapters or ~/.local/share/…)
       --device, --cache, --json, --quiet as for complete
@@ -187,6 +188,7 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
       'fim-rate': { type: 'string' },
       seed: { type: 'string' },
       resume: { type: 'boolean', default: false },
+      'checkpoint-every': { type: 'string' },
       name: { type: 'string' },
       store: { type: 'string' },
       device: { type: 'string' },
@@ -231,6 +233,7 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
     mine: { scanWorker: workerScript() },
     ...(steps !== undefined ? { steps } : {}),
     ...(budget !== undefined ? { budgetMs: budget * 60_000 } : {}),
+    ...(values['checkpoint-every'] !== undefined ? { checkpointEvery: numberOption(values, 'checkpoint-every', 25, whole, 'a whole number of at least 1') } : {}),
     ...(values.name ? { name: values.name } : {}),
   };
 

@@ -314,6 +314,9 @@ export function writeSafetensors(file: string, tensors: readonly TensorToWrite[]
     if (fd !== null) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     if (error instanceof TailorError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new TailorError('disk-full', `The disk is full: ${file} was not written (what was there before is unchanged).`, 'Free some space and try again.');
+    }
     throw new TailorError('model/write-failed', `Cannot write ${file}: ${errno(error)}.`, 'Check that the folder exists, that you can write to it, and that the disk has room.');
   }
 }

@@ -15,8 +15,9 @@ import { loadModelDir } from '../model/modelDir';
 import { createOrtEngine } from '../runtime/ortEngine';
 import { prepareTrainingData } from './data';
 import { createStepRunner } from './ortStepRunner';
-import { train } from './trainer';
-import type { TrainJobHandlers, TrainJobResult, TrainJobSettings } from './types';
+import type { TrainStepRunner } from './stepRunner';
+import { train, type TrainingResult } from './trainer';
+import type { DataReport, TrainJobHandlers, TrainJobResult, TrainJobSettings } from './types';
 
 export type { TrainJobHandlers, TrainJobProgress, TrainJobResult, TrainJobSettings } from './types';
 
@@ -27,7 +28,12 @@ export function runKey(settings: TrainJobSettings, modelFingerprint: string, cor
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
-export async function runTrainJob(settings: TrainJobSettings, handlers: TrainJobHandlers = {}): Promise<TrainJobResult> {
+/** Handlers of a run; `createRunner` replaces the engine's step runner (tests use it to stage failures). */
+export interface RunTrainJobHandlers extends TrainJobHandlers {
+  createRunner?: typeof createStepRunner;
+}
+
+export async function runTrainJob(settings: TrainJobSettings, handlers: RunTrainJobHandlers = {}): Promise<TrainJobResult> {
   const { signal } = handlers;
   const log = handlers.onLog ?? (() => undefined);
   const progress = handlers.onProgress ?? (() => undefined);
@@ -41,44 +47,64 @@ export async function runTrainJob(settings: TrainJobSettings, handlers: TrainJob
 
   progress({ phase: 'prepare', message: 'Loading the base model' });
   const model = loadModelDir(settings.modelDir);
-  progress({ phase: 'prepare', message: 'Tokenizing the corpus' });
-  const sequence = Math.min(settings.sequence, model.config.maxPositionEmbeddings);
-  const data = await prepareTrainingData(corpus, model.tokenizer, {
-    sequence,
-    batch: settings.batch,
-    seed: settings.seed,
-    ...(settings.fimRate !== undefined ? { fimRate: settings.fimRate } : {}),
-    ...(signal ? { signal } : {}),
-  });
-  const report = data.report;
-  if (report.notice) log(report.notice);
-  for (const skipped of report.skipped) log(`Left out ${skipped.path}: ${skipped.detail}`);
-  log(`Data: ${report.counts.trainTokens} training tokens, ${report.counts.validationTokens} validation tokens, ${report.counts.batchesPerEpoch} batches an epoch${report.fim ? `, FIM in the ${report.fim} format at rate ${report.fimRate}` : ', next-token only'}.`);
-
   const engine = await createOrtEngine({ device: settings.device });
   const engineInfo = { provider: engine.provider, reason: engine.reason, threads: engine.threads };
   log(`Engine: ${engine.provider} (${engine.reason}).`);
-  progress({ phase: 'prepare', message: 'Compiling the training graph' });
-  const runner = await createStepRunner(engine, model, {
-    mode: { kind: 'lora', lora: settings.lora },
-    batch: settings.batch,
-    sequence,
-    cacheDir: settings.cacheDir,
-    seed: settings.seed,
-  });
-  const checkpointDir = path.join(settings.checkpointRoot, runKey(settings, model.fingerprint, corpus.fingerprint));
-  try {
-    const result = await train(runner, data, {
-      ...(settings.steps !== undefined ? { steps: settings.steps } : {}),
-      ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
-      accumulation: settings.accumulation,
-      peakLearningRate: settings.learningRate,
-      checkpointDir,
-      resume: settings.resume ?? false,
+  const sequence = Math.min(settings.sequence, model.config.maxPositionEmbeddings);
+  const makeRunner = handlers.createRunner ?? createStepRunner;
+
+  // Out of memory: halve the micro-batch and double the accumulation (the same tokens per step) and start again.
+  let { batch, accumulation } = settings;
+  for (;;) {
+    const attempt = { ...settings, batch, accumulation };
+    progress({ phase: 'prepare', message: 'Tokenizing the corpus' });
+    const data = await prepareTrainingData(corpus, model.tokenizer, {
+      sequence,
+      batch,
+      seed: settings.seed,
+      ...(settings.fimRate !== undefined ? { fimRate: settings.fimRate } : {}),
       ...(signal ? { signal } : {}),
-      onProgress: (training) => progress({ phase: 'train', training, engine: engineInfo }),
-      onLog: log,
     });
+    const report = data.report;
+    if (report.notice) log(report.notice);
+    for (const skipped of report.skipped) log(`Left out ${skipped.path}: ${skipped.detail}`);
+    log(`Data: ${report.counts.trainTokens} training tokens, ${report.counts.validationTokens} validation tokens, ${report.counts.batchesPerEpoch} batches of ${batch}×${sequence} an epoch${report.fim ? `, FIM in the ${report.fim} format at rate ${report.fimRate}` : ', next-token only'}.`);
+    progress({ phase: 'prepare', message: 'Compiling the training graph' });
+    const checkpointDir = path.join(settings.checkpointRoot, runKey(attempt, model.fingerprint, corpus.fingerprint));
+    let runner: TrainStepRunner | undefined;
+    try {
+      runner = await makeRunner(engine, model, { mode: { kind: 'lora', lora: settings.lora }, batch, sequence, cacheDir: settings.cacheDir, seed: settings.seed });
+      const result = await train(runner, data, {
+        ...(settings.steps !== undefined ? { steps: settings.steps } : {}),
+        ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
+        ...(settings.checkpointEvery !== undefined ? { checkpointEvery: settings.checkpointEvery } : {}),
+        accumulation,
+        peakLearningRate: settings.learningRate,
+        checkpointDir,
+        resume: settings.resume ?? false,
+        ...(signal ? { signal } : {}),
+        onProgress: (training) => progress({ phase: 'train', training, engine: engineInfo }),
+        onLog: log,
+      });
+      return await finish(result, runner, attempt, data.report, checkpointDir);
+    } catch (error) {
+      if (!isOutOfMemory(error)) throw error;
+      if (batch <= 1) {
+        throw new TailorError(
+          'train/out-of-memory',
+          `Training ran out of memory even with one sequence of ${sequence} tokens per micro-batch.`,
+          'Train with shorter sequences (--sequence / a smaller model), target fewer modules or a lower rank, or close other programs.',
+        );
+      }
+      log(`Out of memory with micro-batches of ${batch}×${sequence} tokens: starting again with ${Math.ceil(batch / 2)} and ${accumulation * 2} per step (the same tokens per step).`);
+      batch = Math.ceil(batch / 2);
+      accumulation *= 2;
+    } finally {
+      await runner?.dispose();
+    }
+  }
+
+  async function finish(result: TrainingResult, runner: TrainStepRunner, attempt: TrainJobSettings, report: DataReport, checkpointDir: string): Promise<TrainJobResult> {
     const { best, ...training } = result;
     if (result.reason === 'cancelled') return { reason: result.reason, adapter: null, corpus: summary, data: report, training, engine: engineInfo, checkpointDir };
 
@@ -105,8 +131,8 @@ export async function runTrainJob(settings: TrainJobSettings, handlers: TrainJob
         targets: settings.lora.targets,
         rsLora: settings.lora.rsLora,
         sequence,
-        batch: settings.batch,
-        accumulation: settings.accumulation,
+        batch: attempt.batch,
+        accumulation: attempt.accumulation,
         learningRate: settings.learningRate,
         steps: result.totalSteps,
         fim: report.fim,
@@ -130,7 +156,11 @@ export async function runTrainJob(settings: TrainJobSettings, handlers: TrainJob
     // The adapter holds the result; the run's checkpoint is no longer needed.
     fs.rmSync(checkpointDir, { recursive: true, force: true });
     return { reason: result.reason, adapter: record, corpus: summary, data: report, training, engine: engineInfo, checkpointDir };
-  } finally {
-    await runner.dispose();
   }
+}
+
+/** Whether an error is the engine or the JavaScript heap running out of memory. */
+export function isOutOfMemory(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return (error as NodeJS.ErrnoException)?.code === 'ENOMEM' || /bad_alloc|failed to allocate|out of memory|allocation failed|cannot allocate|ENOMEM/i.test(message);
 }

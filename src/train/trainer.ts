@@ -104,8 +104,16 @@ export function chooseSteps(data: TrainingData, accumulation: number, epochs: nu
 
 function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (error) {
+    fs.rmSync(tmp, { force: true });
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new TailorError('disk-full', `The disk is full: the checkpoint ${file} was not written (the previous one is unchanged).`, 'Free some space and run the training again with resume.');
+    }
+    throw error;
+  }
 }
 
 function tensorsToWrite(prefix: string, tensors: Map<string, Float32Array>): TensorToWrite[] {

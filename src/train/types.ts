@@ -123,6 +123,8 @@ export interface TrainJobSettings {
   fimRate?: number;
   seed: number;
   mine?: Pick<MineOptions, 'exclude' | 'maxFileBytes' | 'scanWorker'>;
+  /** Save a resumable checkpoint every this many optimizer steps (the trainer's default when absent). */
+  checkpointEvery?: number;
   /** Continue the interrupted run with the same settings, when its checkpoint exists. */
   resume?: boolean;
   /** Name for the adapter (default: folder and date). */

@@ -10,6 +10,9 @@ import { after, describe, it } from 'node:test';
 import { AdapterStore } from '../../../src/adapters/store';
 import { loadModelDir } from '../../../src/model/modelDir';
 import { SafetensorsFile } from '../../../src/model/safetensors';
+import { spawn } from 'node:child_process';
+import { TailorError } from '../../../src/errors';
+import { createStepRunner } from '../../../src/train/ortStepRunner';
 import { runTrainJob, type TrainJobSettings } from '../../../src/train/trainJob';
 import { codeFile, treeMaker } from '../fixtureTree';
 import { tinyModelMaker } from '../model/tinyModel';
@@ -81,5 +84,49 @@ describe('a training run', () => {
   it('refuses a workspace too small to train on', async () => {
     const small = newTree({ 'a.ts': 'export const a = 1;\n' });
     await assert.rejects(runTrainJob(settings({ workspace: small })), /too small|usable file/);
+  });
+
+  it('steps the micro-batch down when the engine runs out of memory, keeping the tokens per step', async () => {
+    const logs: string[] = [];
+    // The engine's allocation failure is staged: micro-batches of more than one sequence "do not fit".
+    const createRunner: typeof createStepRunner = async (engine, model, options) => {
+      const runner = await createStepRunner(engine, model, options);
+      if (options.batch > 1) runner.step = async () => { throw new Error('Failed to allocate memory for requested buffer of size 123456789'); };
+      return runner;
+    };
+    const result = await runTrainJob(settings({ steps: 6, batch: 2, seed: 3 }), { createRunner, onLog: (l) => logs.push(l) });
+    assert.equal(result.reason, 'completed');
+    assert.ok(logs.some((l) => /Out of memory with micro-batches of 2×64 tokens: starting again with 1 and 2 per step/.test(l)));
+    assert.equal(result.adapter!.info.hyperparameters.batch, 1);
+    assert.equal(result.adapter!.info.hyperparameters.accumulation, 2);
+    const never: typeof createStepRunner = async (engine, model, options) => {
+      const runner = await createStepRunner(engine, model, options);
+      runner.step = async () => { throw new Error('std::bad_alloc'); };
+      return runner;
+    };
+    await assert.rejects(runTrainJob(settings({ steps: 6, batch: 2, seed: 4 }), { createRunner: never }), (e: unknown) => e instanceof TailorError && e.code === 'train/out-of-memory' && /shorter sequences/.test(e.fix));
+  });
+
+  it('resumes after the process is killed mid-run', async () => {
+    const cli = path.resolve(__dirname, '..', '..', '..', 'src', 'cli', 'entry.js');
+    const args = ['train', workspace, '--model', tiny.dir, '--steps', '40', '--checkpoint-every', '5', '--sequence', '64', '--batch', '2', '--rank', '2', '--targets', 'q_proj,v_proj', '--lr', '3e-3', '--store', path.join(work, 'store-kill'), '--cache', path.join(work, 'cache-kill'), '--device', 'cpu', '--seed', '9'];
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+        if (/step (1[2-9]|2\d)\/40:/.test(err)) child.kill('SIGKILL');
+      });
+      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the run ended before it was killed (${code}):\n${err}`))));
+    });
+    const resumed = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [cli, ...args, '--resume'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, err }));
+    });
+    assert.equal(resumed.code, 0, resumed.err);
+    assert.match(resumed.err, /Resuming at step (10|15|20) of 40/);
+    assert.match(resumed.err, /step 40\/40/);
   });
 });

@@ -5,10 +5,11 @@
  * test double for speed and determinism, not a mock of anything that cannot run here.)
  */
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
+import fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
+import { TailorError } from '../../../src/errors';
 import type { OptimizerSettings, StepResult, TrainableState, TrainBatch, TrainStepRunner } from '../../../src/train/stepRunner';
 import { chooseSteps, learningRateAt, train, type TrainingData } from '../../../src/train/trainer';
 
@@ -176,5 +177,28 @@ describe('training loop', () => {
     const controller = new AbortController();
     await train(new LeastSquares(), data, { steps: 20, peakLearningRate: 0.1, checkpointEvery: 3, checkpointDir: dir, signal: controller.signal, onProgress: (p) => p.step === 7 && controller.abort() });
     assert.deepEqual(fs.readdirSync(dir).sort(), ['best.safetensors', 'checkpoint.json', 'state.safetensors']);
+  });
+
+  it('fails clearly when the disk fills while saving a checkpoint, keeping the previous one', async () => {
+    const dir = newDir();
+    let writes = 0;
+    const realWrite = fs.writeSync;
+    const spy = mock.method(fs, 'writeSync', (...args: unknown[]) => {
+      // The first checkpoint (step 4) goes through; the disk is full from the second (step 8) on.
+      if (fs.existsSync(path.join(dir, 'checkpoint.json')) && ++writes > 0) throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+      return (realWrite as (...a: unknown[]) => number)(...args);
+    });
+    try {
+      await assert.rejects(
+        train(new LeastSquares(), data, { steps: 20, peakLearningRate: 0.1, evalEvery: 100, checkpointEvery: 4, patience: 0, checkpointDir: dir }),
+        (e: unknown) => e instanceof TailorError && /disk is full/.test(e.message) && /Free some space/.test(e.fix),
+      );
+    } finally {
+      spy.mock.restore();
+    }
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')).step, 4);
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    const resumed = await train(new LeastSquares(), data, { steps: 20, peakLearningRate: 0.1, evalEvery: 100, checkpointEvery: 4, patience: 0, checkpointDir: dir, resume: true });
+    assert.equal(resumed.steps, 20, 'the kept checkpoint resumes');
   });
 });
