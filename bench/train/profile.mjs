@@ -10,7 +10,7 @@
 // and by operator; nodes onnxruntime added or fused keep the phase of the node they came from when their name says
 // it (fused names start with the original's), else they count as "added by onnxruntime". Nodes whose tensors are
 // vocabulary-wide ([…, V]: the head and the cross-entropy) are also summed on their own. Memory: the arena's peak
-// as the profiler reports it (mem_in_use_peak, mem_arena_held) and the nodes at which it rises most. The time
+// as the profiler reports it (mem_in_use_peak, mem_arena_held) and the nodes at which it grew most (warm-up included). The time
 // between the JS call and onnxruntime's own run (feeds, outputs, state swap) is reported as "outside the graph".
 //
 //   node bench/train/profile.mjs [--mode lora|loraDropout|full] [--warmup 2] [--steps 4] [--threads 2]
@@ -99,8 +99,14 @@ export function summarise(file, { byName, vocab }, steps) {
     byNode.set(key, prev);
     peak = Math.max(peak, Number(e.args?.mem_in_use_peak ?? 0));
     arena = Math.max(arena, Number(e.args?.mem_arena_held ?? 0));
+  }
+  // Where the arena grew: over every run, the warm-up included (it grows in the first runs and is then reused).
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
     const rise = Number(e.args?.mem_arena_held_delta ?? 0);
-    if (rise > 0) add(rises, `${key} (${phase}, ${op} → ${JSON.stringify(prev.output)})`, rise);
+    const key = e.name.replace(/_kernel_time$/, '');
+    const output = e.args?.output_type_shape?.map((s) => Object.values(s)[0]) ?? [];
+    if (rise > 0) add(rises, `${key} (${phaseOf(e.name, byName)}, ${e.args?.op_name ?? '?'} → ${JSON.stringify(output)})`, rise);
   }
   const total = [...byPhase.values()].reduce((a, b) => a + b, 0);
   const table = (map, n = Infinity) =>
@@ -167,7 +173,8 @@ export function printSummary(s) {
   lines.push(`  vocabulary-wide nodes (head + cross-entropy): ${s.vocabWide.msPerStep} ms (${Math.round(s.vocabWide.share * 100)}%)`);
   lines.push('  by phase · op: ' + s.byPhaseOp.slice(0, 12).map((r) => `${r.what} ${r.msPerStep}`).join(' · '));
   lines.push('  slowest nodes: ' + s.slowestNodes.slice(0, 8).map((n) => `${n.node} [${n.phase}] ${JSON.stringify(n.output)} ${n.msPerStep} ms`).join(' · '));
-  lines.push(`  arena: in-use peak ${s.memory.arenaInUsePeakMiB} MiB, held ${s.memory.arenaHeldMiB} MiB; largest growth at: ` + s.memory.largestArenaGrowth.slice(0, 5).map((g) => `${g.node} +${g.MiB} MiB`).join(' · '));
+  const growth = s.memory.largestArenaGrowth.slice(0, 5).map((g) => `${g.node} +${g.MiB} MiB`).join(' · ');
+  lines.push(`  arena: in-use peak ${s.memory.arenaInUsePeakMiB} MiB, held ${s.memory.arenaHeldMiB} MiB${growth ? `; it grew most at: ${growth}` : ''}`);
   return lines.join('\n');
 }
 
