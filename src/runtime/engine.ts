@@ -40,6 +40,11 @@ export type ModelSource = { path: string } | { bytes: Uint8Array };
 export interface SessionOptions {
   /** Outputs to leave in device memory (e.g. the KV cache on WebGPU); ignored on the CPU. */
   keepOnDevice?: readonly string[];
+  /**
+   * Let the runtime plan one arena for the whole graph from the first run's shapes (default true). Off for
+   * training graphs: there the plan holds about twice the memory actually in use, for no speed.
+   */
+  memoryPattern?: boolean;
 }
 
 export interface EngineSession {
