@@ -10,10 +10,22 @@ import { pathToFileURL } from 'node:url';
 import { codeServerCli, makeScratch, openWorkbench, repoRoot, saveScreenshot } from '../host/codeServer.mjs';
 import { COMMAND_LABEL, checkSummaryDialog, runFromPalette, showFiles } from './palette.mjs';
 import { fixtureFolder } from './trainCommand.mjs';
+import { hostTarget, packageVsix as packageForTarget } from '../../../scripts/package.mjs';
 
 /** What the .vsix must and must not hold (paths inside it, under extension/). */
 const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js'];
-const FORBIDDEN = /^extension\/(?:src|test|node_modules|\.cache|samples|bench|out|scripts|webview-ui|\.vscode|\.ci)\/|^extension\/.*\.(?:ts|map|vsix)$|^extension\/dist\/cli\.js$/;
+const FORBIDDEN = /^extension\/(?:src|test|\.cache|samples|bench|out|scripts|webview-ui|\.vscode|\.ci)\/|^extension\/.*\.(?:ts|map|vsix)$|^extension\/dist\/cli\.js$/;
+/** The native packages the bundles load at run time: only these may come from node_modules, for one platform only. */
+const NATIVE_ALLOWED = /^extension\/node_modules\/(?:onnxruntime-common|onnxruntime-node|webgpu)\//;
+const [ortDir, dawnDir] = { darwin: ['darwin/arm64', 'darwin-universal'] }[process.platform] ?? [`${process.platform}/${process.arch}`, hostTarget()];
+const NATIVE_REQUIRED = [
+  'extension/node_modules/onnxruntime-node/package.json',
+  'extension/node_modules/onnxruntime-node/dist/index.js',
+  `extension/node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/onnxruntime_binding.node`,
+  'extension/node_modules/onnxruntime-common/dist/cjs/index.js',
+  'extension/node_modules/webgpu/index.js',
+  `extension/node_modules/webgpu/dist/${dawnDir}/dawn.node`,
+];
 
 /** The file names in a .vsix (a zip), read from its central directory: no unzip tool needed. */
 export function vsixEntries(vsix) {
@@ -40,17 +52,9 @@ export function vsixEntries(vsix) {
   return names;
 }
 
+/** Packages the .vsix for this machine's platform the way `npm run package` does. */
 export function packageVsix(outDir) {
-  const vsix = path.join(outDir, 'tailor.vsix');
-  const vsce = path.join(repoRoot, 'node_modules', '.bin', 'vsce');
-  // stdin closed: a question from vsce fails the step instead of waiting forever.
-  const r = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--out', vsix], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 300_000,
-  });
-  if (r.status !== 0 || !fs.existsSync(vsix)) throw new Error(`vsce package failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
-  return vsix;
+  return packageForTarget({ out: path.join(outDir, 'tailor.vsix') });
 }
 
 export async function run() {
@@ -68,9 +72,12 @@ export async function run() {
       ...(fs.existsSync(media) ? fs.readdirSync(media, { recursive: true }).filter((f) => fs.statSync(path.join(media, f)).isFile()).map((f) => `extension/media/${f.split(path.sep).join('/')}`) : []),
     ];
     for (const need of new Set(expected)) assert.ok(entries.includes(need), `${need} is missing from the .vsix (entries: ${entries.join(', ')})`);
-    const stray = entries.filter((e) => FORBIDDEN.test(e));
+    for (const need of NATIVE_REQUIRED) assert.ok(entries.includes(need), `${need} (a native file the worker loads) is missing from the .vsix`);
+    const otherPlatforms = entries.filter((e) => /\/(?:bin\/napi-v\d+\/[^/]+\/[^/]+|dist\/[a-z0-9]+-[a-z0-9]+)\//.test(e) && !e.includes(`/${ortDir}/`) && !e.includes(`/${dawnDir}/`));
+    assert.deepEqual(otherPlatforms, [], 'the .vsix holds native binaries of other platforms');
+    const stray = entries.filter((e) => FORBIDDEN.test(e) || (e.startsWith('extension/node_modules/') && !NATIVE_ALLOWED.test(e)));
     assert.deepEqual(stray, [], `the .vsix holds files that .vscodeignore should keep out`);
-    console.log(`vsix: ${path.basename(vsix)}, ${(fs.statSync(vsix).size / 1024).toFixed(1)} KiB: ${entries.filter((e) => e.startsWith('extension/')).join(', ')}`);
+    console.log(`vsix: ${path.basename(vsix)}, ${(fs.statSync(vsix).size / 1024 / 1024).toFixed(1)} MiB: ${entries.filter((e) => e.startsWith('extension/') && !e.startsWith('extension/node_modules/')).join(', ')}, and ${entries.filter((e) => e.startsWith('extension/node_modules/')).length} native-package files`);
 
     const extensionsDir = path.join(work, 'extensions');
     const cliScratch = makeScratch('tailor-vsix-cli-');
