@@ -1,12 +1,40 @@
-/** Activation: build the context, register what exists, nothing else. */
-import type * as vscode from 'vscode';
+/** Activation: build the context, register what exists, nothing else (the model loads on the first completion). */
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { AdapterStatusBar } from './editor/adapters';
 import { registerCommands } from './editor/commands';
+import { TailorInlineCompletions } from './editor/completions';
 import { createContext } from './editor/context';
+import type { Serving } from './editor/serving';
 
-export function activate(extension: vscode.ExtensionContext): void {
+/** What activate returns: hooks for the integration tests (nothing a user calls). */
+export interface TailorApi {
+  testHooks: {
+    serving: Serving;
+    provider: TailorInlineCompletions;
+  };
+}
+
+export function activate(extension: vscode.ExtensionContext): TailorApi {
   const ctx = createContext(extension);
   registerCommands(ctx);
+  const provider = new TailorInlineCompletions(ctx.serving, ctx.log);
+  extension.subscriptions.push(vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider), new AdapterStatusBar(ctx));
+  const updateHasAdapters = () => void vscode.commands.executeCommand('setContext', 'tailor.hasAdapters', ctx.serving.store.list().length > 0);
+  updateHasAdapters();
+  extension.subscriptions.push(ctx.serving.onDidChange(updateHasAdapters));
+  // Browser-driven tests cannot reach the exports: with TAILOR_TEST_STATS set, the serve counters and the last
+  // completion go to that file after each completion.
+  const statsFile = process.env.TAILOR_TEST_STATS;
+  if (statsFile) {
+    extension.subscriptions.push(
+      provider.onDidComplete((event) => {
+        void ctx.serving.stats().then((stats) => fs.writeFileSync(statsFile, JSON.stringify({ stats, last: event }, null, 2)));
+      }),
+    );
+  }
   ctx.log.info(`Tailor ${extension.extension.packageJSON.version as string} activated`);
+  return { testHooks: { serving: ctx.serving, provider } };
 }
 
 export function deactivate(): void {}

@@ -1,10 +1,15 @@
 /** The command table: each command that exists is one small factory. Commands arrive with their capabilities. */
 import * as vscode from 'vscode';
+import { deleteAdapterCommand, exportAdapterCommand, manageAdaptersCommand, switchAdapterCommand } from './adapters';
 import type { TailorContext } from './context';
 import { trainAdapterCommand } from './trainCommand';
 
 const COMMANDS: Record<string, (ctx: TailorContext) => (...args: unknown[]) => unknown> = {
   'tailor.trainAdapter': (ctx) => (arg) => trainAdapterCommand(ctx, arg),
+  'tailor.switchAdapter': (ctx) => () => switchAdapterCommand(ctx),
+  'tailor.deleteAdapter': (ctx) => () => deleteAdapterCommand(ctx),
+  'tailor.exportAdapter': (ctx) => () => exportAdapterCommand(ctx),
+  'tailor.manageAdapters': (ctx) => () => manageAdaptersCommand(ctx),
 };
 
 export function registerCommands(ctx: TailorContext): void {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CORPUS_VIEW_TYPE, CorpusPanels } from './corpusPanel';
 import { CorpusReports } from './corpusReports';
+import { Serving } from './serving';
 
 export interface TailorContext {
   readonly extension: vscode.ExtensionContext;
@@ -12,6 +13,8 @@ export interface TailorContext {
   readonly corpusPanels: CorpusPanels;
   /** The bundled worker script. */
   readonly workerScript: string;
+  /** The completion engine: base model, serve worker, each folder's adapter. */
+  readonly serving: Serving;
   /** Sets the `tailor.busy` context key; one long job at a time per window. */
   setBusy(busy: boolean): Promise<void>;
   readonly busy: boolean;
@@ -28,13 +31,17 @@ export function createContext(extension: vscode.ExtensionContext): TailorContext
     reports,
   });
   extension.subscriptions.push(corpusPanels, vscode.window.registerWebviewPanelSerializer(CORPUS_VIEW_TYPE, corpusPanels));
+  const workerScript = path.join(extension.extensionPath, 'dist', 'worker.js');
+  const serving = new Serving(extension, log, workerScript);
+  extension.subscriptions.push(serving);
   let busy = false;
   return {
+    serving,
     extension,
     log,
     reports,
     corpusPanels,
-    workerScript: path.join(extension.extensionPath, 'dist', 'worker.js'),
+    workerScript,
     get busy() {
       return busy;
     },

@@ -1,10 +1,26 @@
 /**
- * Fill-in-the-middle prompts in the model's own format (prefix–suffix–middle, with its special tokens), or the
- * prefix alone for a model without FIM tokens. The text parts are encoded as plain text, so a special token's
- * spelling inside the user's code stays text. (Budgets, file headers and per-family templates grow here with the
- * inline completion provider.)
+ * Fill-in-the-middle prompts in the model's own format, or the prefix alone for a model without FIM tokens.
+ *
+ * Formats, picked from the tokenizer's special tokens (src/model/tokenizer.ts detects the family):
+ * - Qwen2.5-Coder (and Tailor's embedded model): `<|repo_name|>repo\n<|file_sep|>path\n<|fim_prefix|>…<|fim_suffix|>…<|fim_middle|>`,
+ *   the repository-level layout Qwen documents, so the model knows which file it is in.
+ * - StarCoder2: `<repo_name>repo<file_sep>path\n<fim_prefix>…<fim_suffix>…<fim_middle>` (StarCoder 1 has no file
+ *   tokens and gets the bare FIM layout).
+ * - DeepSeek-Coder: `<｜fim▁begin｜>// path\n…<｜fim▁hole｜>…<｜fim▁end｜>`: its repository data names each file in a
+ *   comment at its top.
+ * - CodeLlama: `▁<PRE>…▁<SUF>…▁<MID>`, no file header (it was not trained with one).
+ * - No FIM tokens: a path comment and the prefix.
+ * The text parts are encoded as plain text, so a special token's spelling inside the user's code stays text.
  */
-import type { ModelTokenizer } from '../model/tokenizer';
+import type { FimTokens } from '../model/tokenizer';
+
+export interface PromptTokenizer {
+  encode(text: string, options?: { plain?: boolean }): number[];
+  readonly fim: FimTokens | null;
+  readonly eosTokenId: number | null;
+  readonly bosTokenId: number | null;
+  readonly addBosToken: boolean;
+}
 
 export interface FimPrompt {
   ids: number[];
@@ -14,15 +30,139 @@ export interface FimPrompt {
   fim: boolean;
 }
 
-export function buildFimPrompt(tokenizer: ModelTokenizer, prefix: string, suffix = '', eosTokenIds: readonly number[] = []): FimPrompt {
-  const fim = tokenizer.fim;
+/** Where the text comes from, for the formats that name the file. */
+export interface PromptHeader {
+  /** Path relative to the workspace folder, with `/` separators. */
+  path?: string;
+  /** The workspace folder's name. */
+  repoName?: string;
+  /** VS Code language id, for the comment syntax of a path comment. */
+  languageId?: string;
+}
+
+const LINE_COMMENT: Record<string, string> = {};
+for (const id of ['typescript', 'typescriptreact', 'javascript', 'javascriptreact', 'c', 'cpp', 'csharp', 'java', 'go', 'rust', 'kotlin', 'swift', 'scala', 'php', 'dart', 'groovy', 'objective-c', 'objective-cpp', 'fsharp', 'zig', 'vue', 'svelte', 'jsonc'])
+  LINE_COMMENT[id] = '//';
+for (const id of ['python', 'ruby', 'shellscript', 'perl', 'r', 'yaml', 'toml', 'dockerfile', 'makefile', 'elixir', 'julia', 'powershell', 'coffeescript', 'nim', 'crystal'])
+  LINE_COMMENT[id] = '#';
+for (const id of ['sql', 'lua', 'haskell', 'elm']) LINE_COMMENT[id] = '--';
+for (const id of ['latex', 'tex', 'erlang', 'matlab']) LINE_COMMENT[id] = '%';
+LINE_COMMENT.clojure = ';';
+LINE_COMMENT.lisp = ';';
+
+/** `// src/a.ts\n` in the language's line-comment syntax; empty when the language has none we know. */
+export function pathComment(header: PromptHeader | undefined): string {
+  const comment = header?.languageId ? LINE_COMMENT[header.languageId] : undefined;
+  return comment && header?.path ? `${comment} ${header.path}\n` : '';
+}
+
+/** The stop tokens of a format: end of text, and every FIM token (a model that writes one has left the middle). */
+export function stopIdsFor(tokenizer: PromptTokenizer, eosTokenIds: readonly number[] = []): number[] {
   const stops = new Set<number>(eosTokenIds);
   if (tokenizer.eosTokenId !== null) stops.add(tokenizer.eosTokenId);
-  const text = (s: string) => tokenizer.encode(s, { plain: true });
-  if (!fim || suffix === '') {
-    if (fim?.endOfText) stops.add(fim.endOfText.id);
-    return { ids: text(prefix), stopIds: [...stops], fim: false };
+  const fim = tokenizer.fim;
+  if (fim) for (const t of [fim.endOfText, fim.pad, fim.fileSeparator, fim.repoName, fim.prefix, fim.suffix, fim.middle]) if (t) stops.add(t.id);
+  return [...stops];
+}
+
+/** The prompt from already-encoded prefix and suffix tokens (the budgeted path uses this to avoid encoding twice). */
+export function assembleFimPrompt(tokenizer: PromptTokenizer, prefixIds: readonly number[], suffixIds: readonly number[] | null, header?: PromptHeader, eosTokenIds: readonly number[] = []): FimPrompt {
+  const fim = tokenizer.fim;
+  const text = (s: string) => (s ? tokenizer.encode(s, { plain: true }) : []);
+  const stopIds = stopIdsFor(tokenizer, eosTokenIds);
+  const bos = tokenizer.addBosToken && tokenizer.bosTokenId !== null ? [tokenizer.bosTokenId] : [];
+  if (!fim || suffixIds === null) {
+    return { ids: [...bos, ...text(pathComment(header)), ...prefixIds], stopIds, fim: false };
   }
-  for (const t of [fim.endOfText, fim.pad, fim.fileSeparator, fim.prefix, fim.suffix, fim.middle]) if (t) stops.add(t.id);
-  return { ids: [fim.prefix.id, ...text(prefix), fim.suffix.id, ...text(suffix), fim.middle.id], stopIds: [...stops], fim: true };
+  const ids: number[] = [...bos];
+  let inPrefix: number[] = [];
+  switch (fim.style) {
+    case 'qwen':
+      if (header?.repoName && fim.repoName) ids.push(fim.repoName.id, ...text(`${header.repoName}\n`));
+      if (header?.path && fim.fileSeparator) ids.push(fim.fileSeparator.id, ...text(`${header.path}\n`));
+      break;
+    case 'starcoder':
+      if (header?.repoName && fim.repoName) ids.push(fim.repoName.id, ...text(header.repoName));
+      if (header?.path && fim.fileSeparator) ids.push(fim.fileSeparator.id, ...text(`${header.path}\n`));
+      break;
+    case 'deepseek':
+      inPrefix = text(pathComment(header));
+      break;
+    case 'codellama':
+      break;
+  }
+  ids.push(fim.prefix.id, ...inPrefix, ...prefixIds, fim.suffix.id, ...suffixIds, fim.middle.id);
+  return { ids, stopIds, fim: true };
+}
+
+/** The FIM prompt for `prefix` and `suffix` (prefix-only when the suffix is empty or the model has no FIM tokens). */
+export function buildFimPrompt(tokenizer: PromptTokenizer, prefix: string, suffix = '', eosTokenIds: readonly number[] = [], header?: PromptHeader): FimPrompt {
+  const text = (s: string) => tokenizer.encode(s, { plain: true });
+  return assembleFimPrompt(tokenizer, text(prefix), suffix === '' || !tokenizer.fim ? null : text(suffix), header, eosTokenIds);
+}
+
+export interface BudgetedPrompt extends FimPrompt {
+  /** The part of the prefix and suffix text that made it into the prompt. */
+  prefixText: string;
+  suffixText: string;
+}
+
+/**
+ * The completion prompt for a cursor in a document: as much of the text before the cursor as `prefixTokens`
+ * allows, cut at a line start (the cursor's own line is always whole up to the cursor), and as much of the text
+ * after it as `suffixTokens` allows, cut at a line end. Unused suffix budget goes to the prefix.
+ */
+export function buildCompletionPrompt(
+  tokenizer: PromptTokenizer,
+  options: { prefix: string; suffix: string; prefixTokens: number; suffixTokens: number; header?: PromptHeader; eosTokenIds?: readonly number[] },
+): BudgetedPrompt {
+  const useSuffix = tokenizer.fim !== null && options.suffix.trim() !== '';
+  const suffix = useSuffix ? takeLines(tokenizer, options.suffix, options.suffixTokens, 'start') : { text: '', ids: [] };
+  const prefixBudget = options.prefixTokens + (useSuffix ? Math.max(0, options.suffixTokens - suffix.ids.length) : options.suffixTokens);
+  const prefix = takeLines(tokenizer, options.prefix, prefixBudget, 'end');
+  const prompt = assembleFimPrompt(tokenizer, prefix.ids, useSuffix ? suffix.ids : null, options.header, options.eosTokenIds);
+  return { ...prompt, prefixText: prefix.text, suffixText: suffix.text };
+}
+
+/**
+ * Whole lines of `text` within `budget` tokens, taken from its end (a prefix) or its start (a suffix). The line
+ * at the cut side (the cursor's line) is always taken, token-cut if it alone is over the budget.
+ */
+export function takeLines(tokenizer: PromptTokenizer, text: string, budget: number, from: 'start' | 'end'): { text: string; ids: number[] } {
+  if (budget <= 0 || text === '') return { text: '', ids: [] };
+  const encode = (s: string) => tokenizer.encode(s, { plain: true });
+  // A token is rarely longer than 16 characters: look no further than that.
+  const window = budget * 16;
+  const slice = from === 'end' ? text.slice(Math.max(0, text.length - window)) : text.slice(0, window);
+  const lines = from === 'end' ? splitKeepingNewlines(slice).reverse() : splitKeepingNewlines(slice);
+  // A window cut mid-line: that partial line is not a whole line.
+  const cutMid = from === 'end' ? slice.length < text.length && text[text.length - slice.length - 1] !== '\n' : slice.length < text.length && !slice.endsWith('\n');
+  if (cutMid && lines.length > 1) lines.pop();
+  const taken: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    const n = encode(line).length;
+    if (used + n > budget && taken.length > 0) break;
+    taken.push(line);
+    used += n;
+    if (used >= budget) break;
+  }
+  const joined = from === 'end' ? taken.reverse().join('') : taken.join('');
+  let ids = encode(joined);
+  // Tokens can merge across the joins: cut the few over the budget at the far side.
+  if (ids.length > budget) ids = from === 'end' ? ids.slice(ids.length - budget) : ids.slice(0, budget);
+  return { text: joined, ids };
+}
+
+function splitKeepingNewlines(text: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) break;
+    lines.push(text.slice(start, nl + 1));
+    start = nl + 1;
+  }
+  if (start < text.length) lines.push(text.slice(start));
+  return lines;
 }

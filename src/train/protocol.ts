@@ -21,16 +21,33 @@ export interface TrainJob {
   settings: TrainJobSettings;
 }
 
-export type Job = MineJob | TrainJob;
+/** Write an adapter out for other tools: a PEFT folder, or a GGUF LoRA file for llama.cpp. */
+export interface ExportJob {
+  kind: 'export';
+  adapterDir: string;
+  format: 'peft' | 'gguf';
+  out: string;
+  /** The base model directory (GGUF needs its config); null when it is not on this machine. */
+  modelDir: string | null;
+}
+
+export interface ExportResult {
+  out: string;
+  bytes: number;
+}
+
+export type Job = MineJob | TrainJob | ExportJob;
 
 export interface JobResults {
   mine: Corpus;
   train: TrainJobResult;
+  export: ExportResult;
 }
 
 export interface JobProgress {
   mine: MineProgress;
   train: TrainJobProgress;
+  export: never;
 }
 
 export type HostMessage = { type: 'start'; runId: string; job: Job } | { type: 'cancel'; runId: string };
@@ -61,6 +78,9 @@ export function isHostMessage(x: unknown): x is HostMessage {
   if (job.kind === 'train') {
     const t = job.settings;
     return isObject(t) && typeof t.workspace === 'string' && typeof t.modelDir === 'string' && typeof t.storeDir === 'string' && isObject(t.lora);
+  }
+  if (job.kind === 'export') {
+    return typeof job.adapterDir === 'string' && (job.format === 'peft' || job.format === 'gguf') && typeof job.out === 'string' && (job.modelDir === null || typeof job.modelDir === 'string');
   }
   return false;
 }

@@ -1,12 +1,15 @@
 /**
  * The worker thread: heavy work off the extension host's thread. It runs the jobs it is sent and answers each
  * with progress, logs, and a single done or error. Started with `workerData.role` "corpus-scan", the same
- * script is instead one of the miner's scan threads.
+ * script is instead one of the miner's scan threads; with "serve", the thread that holds the completion model.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { mineWorkspace } from '../corpus';
 import { SCAN_ROLE, serveScanRequests } from '../corpus/scanPool';
 import { runTrainJob } from './trainJob';
+import { exportAdapter } from '../adapters/exportAdapter';
+import { SERVE_ROLE } from '../serve/protocol';
+import { serveCompletions } from '../serve/serveWorker';
 import { isCancelled, TailorError } from '../errors';
 import { isHostMessage, type HostMessage, type WorkerError, type WorkerMessage } from './protocol';
 
@@ -40,6 +43,8 @@ async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<
         onProgress: (progress) => post({ type: 'progress', runId, progress }),
       });
       post({ type: 'done', runId, result: corpus });
+    } else if (job.kind === 'export') {
+      post({ type: 'done', runId, result: exportAdapter(job) });
     } else {
       const result = await runTrainJob(
         { ...job.settings, mine: { ...job.settings.mine, scanWorker: __filename } },
@@ -61,6 +66,8 @@ async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<
 const role = (workerData as { role?: string; maxBytes?: number } | null)?.role;
 if (role === SCAN_ROLE) {
   serveScanRequests(parentPort!, (workerData as { maxBytes: number }).maxBytes);
+} else if (role === SERVE_ROLE) {
+  serveCompletions(parentPort!);
 } else {
   parentPort?.on('message', (message: unknown) => {
     if (!isHostMessage(message)) {

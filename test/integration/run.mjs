@@ -46,11 +46,25 @@ async function runSuite() {
     const extra = fs.existsSync(samplesWorkspace) ? [samplesWorkspace] : [];
     const fixture = writeFixtureWorkspace(path.join(dir, 'workspace'), extra);
     console.log(`fixture: ${fixture.workspaceFile} (alpha, beta${extra.length ? ', samples/workspace' : ''})`);
+    // The completion tests' model and adapters: the adapters go where the extension keeps them (its global
+    // storage), the model is named by the user setting tailor.model.path.
+    const { prepareCompletionFixture } = require(path.join(root, 'out', 'test', 'integration', 'completionFixture.js'));
+    const userData = path.join(dir, 'user-data');
+    const completions = await prepareCompletionFixture(path.join(dir, 'completion'), path.join(userData, 'User', 'globalStorage', 'tailor-dev.tailor', 'adapters'), [
+      { file: path.join(fixture.alpha, 'src', 'store.ts'), folder: fixture.alpha, languageId: 'typescript' },
+      { file: path.join(fixture.beta, 'app', 'models.py'), folder: fixture.beta, languageId: 'python' },
+    ]);
+    fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+    fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ 'tailor.model.path': completions.modelDir }, null, 2));
+    const fixtureJson = path.join(dir, 'completion-fixture.json');
+    fs.writeFileSync(fixtureJson, JSON.stringify(completions, null, 2));
+    console.log(`completion fixture: model ${completions.modelDir}, adapters ${completions.adapters.map((a) => a.name).join(', ')}`);
     await runTests({
+      extensionTestsEnv: { TAILOR_COMPLETION_FIXTURE: fixtureJson },
       vscodeExecutablePath: path.join(root, 'test', 'integration', 'code-server-launcher'),
       extensionDevelopmentPath: root,
       extensionTestsPath: path.join(root, 'out', 'test', 'integration', 'suite', 'index.js'),
-      launchArgs: [fixture.workspaceFile, `--user-data-dir=${path.join(dir, 'user-data')}`, `--extensions-dir=${path.join(dir, 'extensions')}`],
+      launchArgs: [fixture.workspaceFile, `--user-data-dir=${userData}`, `--extensions-dir=${path.join(dir, 'extensions')}`],
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

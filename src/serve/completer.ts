@@ -1,0 +1,99 @@
+/**
+ * One completion, start to end, next to the model (in the serve worker): the prompt from the text around the
+ * cursor, generation with the cursor's stop rules applied to the text as it streams, and the final filters.
+ * Adapters are looked up by id for each request, so a switch is just a different id on the next request.
+ */
+import type { LoraAdapter } from '../model/types';
+import { buildCompletionPrompt, type PromptHeader, type PromptTokenizer } from './fimPrompt';
+import type { Generator, GenerateResult } from './generate';
+import { CompletionStopper, cursorContext, finishSuggestion, type CompletionMode } from './rules';
+
+export interface CompletionRequest {
+  /** Text before the cursor (the host sends a window of it, cut at a line start). */
+  prefix: string;
+  /** Text after the cursor. */
+  suffix: string;
+  header?: PromptHeader;
+  /** Null: the base model. */
+  adapterId: string | null;
+  maxTokens: number;
+  /** Forces a mode instead of deciding it from the cursor's context. */
+  mode?: CompletionMode;
+}
+
+export interface CompletionResult {
+  /** The suggestion, or null when there is nothing worth showing. */
+  text: string | null;
+  mode: CompletionMode;
+  /** What generation did (tokens, timings, cache reuse). */
+  generation: Omit<GenerateResult, 'tokenIds' | 'text'> & { tokens: number; raw: string };
+}
+
+export interface CompleterOptions {
+  /** Token budgets of the prompt; default: a quarter of the context for the suffix, the rest for the prefix. */
+  contextTokens?: number;
+  eosTokenIds?: readonly number[];
+}
+
+export class Completer {
+  private readonly contextTokens: number;
+
+  constructor(
+    private readonly generator: Generator,
+    private readonly tokenizer: PromptTokenizer,
+    private readonly adapterById: (id: string) => LoraAdapter | Promise<LoraAdapter>,
+    private readonly options: CompleterOptions = {},
+  ) {
+    this.contextTokens = options.contextTokens ?? Math.min(2048, generator.config.maxPositionEmbeddings);
+  }
+
+  async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
+    const ctx = cursorContext(request.prefix, request.suffix);
+    const stopper = new CompletionStopper(ctx, request.mode);
+    const maxTokens = Math.max(1, Math.min(request.maxTokens, this.contextTokens >> 1));
+    // Room for the header and FIM tokens, then three quarters of the rest before the cursor.
+    const room = this.contextTokens - maxTokens - 32;
+    const suffixTokens = Math.floor(room / 4);
+    const prompt = buildCompletionPrompt(this.tokenizer, {
+      prefix: request.prefix,
+      suffix: request.suffix,
+      prefixTokens: room - suffixTokens,
+      suffixTokens,
+      ...(request.header ? { header: request.header } : {}),
+      eosTokenIds: this.options.eosTokenIds ?? [],
+    });
+    const adapter = request.adapterId === null ? null : await this.adapterById(request.adapterId);
+    let cut = -1;
+    const stopped = new AbortController();
+    const onAbort = () => stopped.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) stopped.abort();
+    let result: GenerateResult;
+    try {
+      result = await this.generator.generate({
+        promptIds: prompt.ids,
+        adapter,
+        maxTokens,
+        stopTokenIds: prompt.stopIds,
+        signal: stopped.signal,
+        onText: (text) => {
+          cut = stopper.check(text);
+          // The completion is whole: stop generating (the generator checks the signal between tokens).
+          if (cut >= 0) stopped.abort();
+        },
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    const cancelled = signal?.aborted === true;
+    const end = cut >= 0 ? cut : stopper.check(result.text);
+    const raw = end >= 0 ? result.text.slice(0, end) : result.text;
+    const text = cancelled ? null : finishSuggestion(raw, ctx, stopper.mode);
+    const { tokenIds, text: _text, ...generation } = result;
+    return {
+      text,
+      mode: stopper.mode,
+      generation: { ...generation, finish: cancelled ? 'cancelled' : cut >= 0 ? 'stop-string' : generation.finish, tokens: tokenIds.length, raw },
+    };
+  }
+}
