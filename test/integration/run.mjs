@@ -2,8 +2,9 @@
 // The integration tests, in a real VS Code (code-server 1.139 in headless Chromium):
 //   suite  Mocha tests inside the extension host against the real `vscode` API (one window, multi-root fixture)
 //   ui     the command palette, the summary dialog and the report editor, driven through Playwright
+//   complete  inline completions typed in the editor: ghost text from the seeded model, Tab, adapter switching
 //   vsix   `vsce package`, installed into a fresh code-server, run from the palette
-// `node test/integration/run.mjs [suite] [ui] [vsix]` runs some parts; no argument runs all of them.
+// `node test/integration/run.mjs [suite] [ui] [complete] [vsix]` runs some parts; no argument runs all of them.
 // The test host (Debian packages, Node 24, code-server) is installed on first use into .cache/test-host/.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,7 +16,7 @@ import { ensureTestHost } from '../../scripts/test-host/install.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
-const PARTS = ['suite', 'ui', 'vsix'];
+const PARTS = ['suite', 'ui', 'complete', 'vsix'];
 
 const wanted = process.argv.slice(2);
 for (const w of wanted) {
@@ -94,6 +95,7 @@ async function main() {
     const runners = {
       suite: runSuite,
       ui: async () => (await import('./ui/trainCommand.mjs')).run({ workspace: fs.existsSync(samplesWorkspace) ? samplesWorkspace : undefined }),
+      complete: async () => (await import('./ui/completions.mjs')).run(),
       vsix: async () => (await import('./ui/vsix.mjs')).run(),
     };
     for (const part of parts) {

@@ -69,9 +69,10 @@ export function makeScratch(prefix = 'tailor-code-server-') {
   return dir;
 }
 
-function scratchEnv(scratch) {
+function scratchEnv(scratch, extra = {}) {
   return {
     ...process.env,
+    ...extra,
     XDG_CONFIG_HOME: path.join(scratch, 'config'),
     XDG_DATA_HOME: path.join(scratch, 'data'),
     XDG_CACHE_HOME: path.join(scratch, 'cache'),
@@ -93,7 +94,7 @@ export function codeServerCli(args, { scratch }) {
  * Starts code-server on a free local port and waits until it answers. Resolves to { url, stop, output }.
  * The server runs in its own process group, so stop() ends it with its extension host and helpers.
  */
-export async function startCodeServer({ scratch, userDataDir, extensionsDir, smokeTestDriver = false, log = () => {}, readyTimeoutMs = 120_000 }) {
+export async function startCodeServer({ scratch, userDataDir, extensionsDir, smokeTestDriver = false, log = () => {}, readyTimeoutMs = 120_000, env = {} }) {
   assertInstalled();
   const port = await getFreePort();
   const args = [
@@ -109,7 +110,7 @@ export async function startCodeServer({ scratch, userDataDir, extensionsDir, smo
     '--disable-getting-started-override',
     ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
   ];
-  const child = spawn(node24, args, { env: scratchEnv(scratch), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node24, args, { env: scratchEnv(scratch, env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
   const keep = (chunk) => {
     for (const line of chunk.toString().split('\n')) {
@@ -214,7 +215,7 @@ export async function waitForWorkbench(page, timeoutMs = 120_000) {
  * code-server + browser with one window open on `workspace`; `dispose()` ends both. Every test that drives the
  * UI goes through here so that nothing is left running, whatever fails.
  */
-export async function openWorkbench({ workspace, extensionDevelopmentPaths = [], extensionsDir, scratchPrefix, log = () => {} }) {
+export async function openWorkbench({ workspace, extensionDevelopmentPaths = [], extensionsDir, scratchPrefix, log = () => {}, prepare, env = {} }) {
   const scratch = makeScratch(scratchPrefix);
   let server;
   let browser;
@@ -226,7 +227,9 @@ export async function openWorkbench({ workspace, extensionDevelopmentPaths = [],
   try {
     // The built workbench only reads extensionDevelopmentPath from the URL payload under the smoke-test driver.
     // Without extensionTestsPath in the payload it still shows modal dialogs.
-    server = await startCodeServer({ scratch, extensionsDir, log, smokeTestDriver: extensionDevelopmentPaths.length > 0 });
+    // `prepare(scratch)` may write user settings and extension storage under scratch/user-data before start.
+    if (prepare) await prepare(scratch);
+    server = await startCodeServer({ scratch, extensionsDir, log, env, smokeTestDriver: extensionDevelopmentPaths.length > 0 });
     browser = await launchBrowser();
     const pageErrors = [];
     browser.page.on('pageerror', (e) => pageErrors.push(String(e)));
