@@ -54,14 +54,20 @@ export class Completer {
     // Room for the header and FIM tokens, then three quarters of the rest before the cursor.
     const room = this.contextTokens - maxTokens - 32;
     const suffixTokens = Math.floor(room / 4);
-    const prompt = buildCompletionPrompt(this.tokenizer, {
-      prefix: request.prefix,
-      suffix: request.suffix,
-      prefixTokens: room - suffixTokens,
-      suffixTokens,
-      ...(request.header ? { header: request.header } : {}),
-      eosTokenIds: this.options.eosTokenIds ?? [],
-    });
+    const build = (prefixTokens: number) =>
+      buildCompletionPrompt(this.tokenizer, {
+        prefix: request.prefix,
+        suffix: request.suffix,
+        prefixTokens,
+        suffixTokens,
+        ...(request.header ? { header: request.header } : {}),
+        eosTokenIds: this.options.eosTokenIds ?? [],
+      });
+    let prompt = build(room - suffixTokens);
+    // A long file path (the header) can take more than the room left for it: the prefix gives way.
+    const over = prompt.ids.length - (this.contextTokens - maxTokens);
+    if (over > 0) prompt = build(Math.max(1, room - suffixTokens - over));
+    if (prompt.ids.length > this.contextTokens - maxTokens) prompt = { ...prompt, ids: prompt.ids.slice(prompt.ids.length - (this.contextTokens - maxTokens)) };
     const adapter = request.adapterId === null ? null : await this.adapterById(request.adapterId);
     let cut = -1;
     const stopped = new AbortController();

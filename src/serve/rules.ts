@@ -155,7 +155,8 @@ export function finishSuggestion(raw: string, ctx: CursorContext, mode: Completi
   // The first line the suggestion makes (the cursor's line completed, or the first new line) must not be the
   // line that already follows.
   const produced = text.split('\n');
-  const first = produced[0]!.trim() === '' ? (produced.find((l) => l.trim() !== '') ?? '') : ctx.linePrefix + produced[0]!;
+  // A one-line suggestion completes the line together with what already follows the cursor (auto-closed brackets).
+  const first = produced[0]!.trim() === '' ? (produced.find((l) => l.trim() !== '') ?? '') : ctx.linePrefix + produced[0]! + (produced.length === 1 ? ctx.lineSuffix : '');
   const next = ctx.nextLine.trim();
   if (next && first.trim() === next) return null;
   if (text.trim() === '') return null;

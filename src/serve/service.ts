@@ -96,13 +96,14 @@ export class CompletionService {
 export function windowStart(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.length - max;
-  const nl = text.indexOf('\n', cut);
+  // From cut - 1: a window that already starts at a line start keeps that line.
+  const nl = text.indexOf('\n', cut - 1);
   return nl < 0 ? text.slice(cut) : text.slice(nl + 1);
 }
 
 /** The first `max` characters of `text`, ending at a line end when the window cuts it. */
 export function windowEnd(text: string, max: number): string {
   if (text.length <= max) return text;
-  const nl = text.lastIndexOf('\n', max);
+  const nl = text.lastIndexOf('\n', max - 1);
   return nl < 0 ? text.slice(0, max) : text.slice(0, nl + 1);
 }
