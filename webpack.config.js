@@ -41,8 +41,17 @@ module.exports = (_env, argv) => {
       // The webview's CSP allows no eval (so no eval source maps), and lit must resolve to its browser build.
       devtool: 'source-map',
       resolve: { extensions: ['.ts', '.js'], conditionNames: ['browser', 'import', 'default'] },
-      entry: { webview: './webview-ui/src/main.ts' },
+      entry: { webview: './webview-ui/src/main.ts', monitor: './webview-ui/src/monitor/main.ts' },
       output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js' },
+      plugins: [
+        {
+          // uPlot's stylesheet, next to the monitor bundle (the webview loads it as dist/monitor.css).
+          apply: (compiler) =>
+            compiler.hooks.afterEmit.tap('CopyUplotCss', () => {
+              fs.copyFileSync(require.resolve('uplot/dist/uPlot.min.css'), path.resolve(__dirname, 'dist', 'monitor.css'));
+            }),
+        },
+      ],
     });
   }
   return configs;

@@ -10,6 +10,10 @@ const COMMANDS: Record<string, (ctx: TailorContext) => (...args: unknown[]) => u
   'tailor.deleteAdapter': (ctx) => () => deleteAdapterCommand(ctx),
   'tailor.exportAdapter': (ctx) => () => exportAdapterCommand(ctx),
   'tailor.manageAdapters': (ctx) => () => manageAdaptersCommand(ctx),
+  'tailor.showMonitor': (ctx) => () => ctx.monitor.show(),
+  'tailor.cancelTraining': (ctx) => () => {
+    if (!ctx.training.cancel()) void vscode.window.showInformationMessage('Tailor is not training anything in this window.');
+  },
 };
 
 export function registerCommands(ctx: TailorContext): void {

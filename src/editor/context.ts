@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CORPUS_VIEW_TYPE, CorpusPanels } from './corpusPanel';
 import { CorpusReports } from './corpusReports';
+import { MONITOR_VIEW_TYPE, MonitorPanels } from './monitorPanel';
 import { Serving } from './serving';
+import { TrainingController } from './training';
 
 export interface TailorContext {
   readonly extension: vscode.ExtensionContext;
@@ -15,6 +17,9 @@ export interface TailorContext {
   readonly workerScript: string;
   /** The completion engine: base model, serve worker, each folder's adapter. */
   readonly serving: Serving;
+  /** The training run of this window and its monitor panel. */
+  readonly training: TrainingController;
+  readonly monitor: MonitorPanels;
   /** Sets the `tailor.busy` context key; one long job at a time per window. */
   setBusy(busy: boolean): Promise<void>;
   readonly busy: boolean;
@@ -35,8 +40,17 @@ export function createContext(extension: vscode.ExtensionContext): TailorContext
   const serving = new Serving(extension, log, workerScript);
   extension.subscriptions.push(serving);
   let busy = false;
+  const setBusy = async (value: boolean) => {
+    busy = value;
+    await vscode.commands.executeCommand('setContext', 'tailor.busy', value);
+  };
+  const training = new TrainingController(extension, serving, log, workerScript, setBusy);
+  const monitor = new MonitorPanels(extension.extensionUri, training, log);
+  extension.subscriptions.push(training, monitor, vscode.window.registerWebviewPanelSerializer(MONITOR_VIEW_TYPE, monitor));
   return {
     serving,
+    training,
+    monitor,
     extension,
     log,
     reports,
@@ -45,9 +59,6 @@ export function createContext(extension: vscode.ExtensionContext): TailorContext
     get busy() {
       return busy;
     },
-    async setBusy(value: boolean) {
-      busy = value;
-      await vscode.commands.executeCommand('setContext', 'tailor.busy', value);
-    },
+    setBusy,
   };
 }

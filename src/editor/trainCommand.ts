@@ -1,6 +1,7 @@
 /**
- * "Train adapter on workspace". For now it mines the chosen folder in a worker thread, with a cancellable
- * progress notification, and shows the corpus summary; training itself arrives with the training engine.
+ * "Train adapter on workspace": mines the chosen folder in a worker thread (a cancellable progress notification),
+ * shows the corpus summary and asks to start; training then runs in the worker, shown by the training monitor and
+ * a progress notification (src/editor/training.ts).
  */
 import * as vscode from 'vscode';
 import { formatBytes, formatReport, summarize, summaryText, type CorpusSummary } from '../corpus/report';
@@ -10,8 +11,7 @@ import { runInWorker } from '../train/workerClient';
 import type { TailorContext } from './context';
 import { mineSettings } from './settings';
 
-export const TRAINING_NOT_YET =
-  'Training is not part of this version of Tailor yet: this command stops at the corpus summary.';
+export const START_TRAINING = 'Start Training';
 
 async function pickFolder(arg: unknown): Promise<vscode.WorkspaceFolder | undefined> {
   if (arg instanceof vscode.Uri) return vscode.workspace.getWorkspaceFolder(arg);
@@ -53,8 +53,8 @@ export async function trainAdapterCommand(ctx: TailorContext, arg?: unknown): Pr
     void vscode.window.showWarningMessage('Tailor reads and trains on workspace files only in a trusted workspace.');
     return undefined;
   }
-  if (ctx.busy) {
-    void vscode.window.showInformationMessage('Tailor is already working on a folder in this window. Wait for it or cancel it first.');
+  if (ctx.busy || ctx.training.running) {
+    void vscode.window.showInformationMessage('Tailor is already working on a folder in this window. Wait for it or cancel it first.', 'Show Training Monitor').then((c) => c && ctx.monitor.show());
     return undefined;
   }
   const folder = await pickFolder(arg);
@@ -91,9 +91,24 @@ export async function trainAdapterCommand(ctx: TailorContext, arg?: unknown): Pr
 async function showSummary(ctx: TailorContext, summary: CorpusSummary, folder: vscode.WorkspaceFolder, corpus: Corpus): Promise<void> {
   // A report panel already open on this folder ("Mine Again") shows the new corpus at once.
   ctx.corpusPanels.noteMined(folder, corpus);
-  const detail = `${summaryText(summary)}\n\n${TRAINING_NOT_YET}`;
+  const detail = `${summaryText(summary)}\n\n${estimate()}`;
   const title = summary.tooSmall ? `Tailor: ${summary.folder} is too small to train on` : `Tailor: corpus of ${summary.folder}`;
   const show = summary.tooSmall ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-  const choice = await show(title, { modal: true, detail }, 'Show Files');
-  if (choice === 'Show Files') ctx.corpusPanels.show(folder, corpus);
+  const choice = await show(title, { modal: true, detail }, ...(summary.tooSmall ? [] : [START_TRAINING]), 'Show Files');
+  if (choice === 'Show Files') {
+    ctx.corpusPanels.show(folder, corpus);
+    if (summary.tooSmall) return;
+    const again = await vscode.window.showInformationMessage(`Tailor: train an adapter on ${folder.name}?`, START_TRAINING);
+    if (again !== START_TRAINING) return;
+  } else if (choice !== START_TRAINING) return;
+  ctx.monitor.show(true);
+  await ctx.training.train(folder, summary);
+}
+
+/** What the run will take, from the settings (training stops at the budget whatever the corpus size). */
+function estimate(): string {
+  const minutes = vscode.workspace.getConfiguration('tailor.training').get<number>('timeBudgetMinutes', 10);
+  const device = vscode.workspace.getConfiguration('tailor.engine').get<string>('device', 'auto');
+  const where = device === 'auto' ? 'the GPU when one is usable, else the CPU' : device === 'cpu' ? 'the CPU' : `the GPU (${device})`;
+  return `Training takes at most ${minutes} min (tailor.training.timeBudgetMinutes) on ${where}; a small folder finishes sooner.`;
 }

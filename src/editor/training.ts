@@ -1,0 +1,220 @@
+/**
+ * A training run in the editor: settings into a training job on the worker thread, its events into the monitor
+ * state (shown by the monitor panel and mirrored by a cancellable progress notification), and the result into
+ * the folder's active adapter, with an Undo. One training at a time per window.
+ */
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CorpusSummary } from '../corpus/report';
+import { isCancelled, TailorError } from '../errors';
+import { TARGET_MODULES, type TargetModule } from '../model/types';
+import type { DeviceSetting } from '../runtime/engine';
+import { initialMonitorState, isRunning, reduceMonitor, type MonitorEvent, type MonitorResult, type MonitorState } from '../train/monitor';
+import type { TrainJobSettings } from '../train/types';
+import { runInWorker } from '../train/workerClient';
+import { mineSettings } from './settings';
+import type { Serving } from './serving';
+
+const LAST_KEY = 'tailor.lastTraining';
+
+/** The training job's settings from the user's settings. */
+export function trainSettings(folder: vscode.WorkspaceFolder, deps: { modelDir: string; storeDir: string; storage: string; scanWorker: string }): TrainJobSettings {
+  const lora = vscode.workspace.getConfiguration('tailor.lora', folder.uri);
+  const training = vscode.workspace.getConfiguration('tailor.training', folder.uri);
+  const rank = Math.max(1, Math.round(lora.get<number>('rank', 16)));
+  const targets = lora.get<string[]>('targetModules', [...TARGET_MODULES]).filter((t): t is TargetModule => (TARGET_MODULES as readonly string[]).includes(t));
+  const steps = Math.round(training.get<number>('steps', 0));
+  const mine = mineSettings(folder);
+  return {
+    workspace: folder.uri.fsPath,
+    modelDir: deps.modelDir,
+    storeDir: deps.storeDir,
+    cacheDir: path.join(deps.storage, 'graphs'),
+    checkpointRoot: path.join(deps.storage, 'checkpoints'),
+    device: vscode.workspace.getConfiguration('tailor.engine').get<DeviceSetting>('device', 'auto'),
+    lora: { rank, alpha: lora.get<number>('alpha', 2 * rank), dropout: 0.05, targets: targets.length ? targets : [...TARGET_MODULES], rsLora: false },
+    sequence: 512,
+    batch: 4,
+    accumulation: 1,
+    learningRate: 5e-4,
+    fimRate: 0.5,
+    seed: 0,
+    // An interrupted run of the same folder, model and settings continues from its checkpoint.
+    resume: true,
+    budgetMs: Math.max(1, training.get<number>('timeBudgetMinutes', 10)) * 60_000,
+    ...(steps > 0 ? { steps } : {}),
+    mine: { ...mine, scanWorker: deps.scanWorker },
+  };
+}
+
+export class TrainingController implements vscode.Disposable {
+  private stateValue: MonitorState;
+  private abort: AbortController | null = null;
+  private readonly emitter = new vscode.EventEmitter<MonitorEvent>();
+  /** Every monitor event, after it was applied to `state`. */
+  readonly onEvent = this.emitter.event;
+  /** The folder's adapter before the last run made the new one active (for Undo). */
+  private previous: { folder: string; adapterId: string | null } | null = null;
+
+  constructor(
+    private readonly extension: vscode.ExtensionContext,
+    private readonly serving: Serving,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly workerScript: string,
+    private readonly setBusy: (busy: boolean) => Promise<void>,
+  ) {
+    const saved = extension.workspaceState.get<MonitorState>(LAST_KEY);
+    this.stateValue = saved && Array.isArray(saved.points) ? saved : initialMonitorState();
+    // A window reloaded during a run: the run ended with it; its checkpoint lets the next run continue.
+    if (isRunning(this.stateValue)) {
+      this.stateValue = reduceMonitor(this.stateValue, { type: 'cancelled', message: 'The window was reloaded during training. Train again to continue from its last checkpoint.' });
+    }
+  }
+
+  get state(): MonitorState {
+    return this.stateValue;
+  }
+
+  get running(): boolean {
+    return this.abort !== null;
+  }
+
+  private apply(event: MonitorEvent): void {
+    this.stateValue = reduceMonitor(this.stateValue, event);
+    this.emitter.fire(event);
+    if (event.type !== 'progress' && event.type !== 'log') void this.extension.workspaceState.update(LAST_KEY, this.stateValue);
+  }
+
+  /** Trains an adapter on `folder`; resolves when the run ends (whatever the outcome). */
+  async train(folder: vscode.WorkspaceFolder, corpus: CorpusSummary | null): Promise<MonitorResult | null> {
+    if (this.abort) throw new TailorError('train/busy', 'A training is already running in this window.', 'Wait for it, or cancel it with “Tailor: Cancel training”.');
+    const modelDir = this.serving.modelDir();
+    const abort = new AbortController();
+    this.abort = abort;
+    const runId = randomUUID();
+    this.apply({ type: 'started', runId, folder: folder.name });
+    if (corpus) this.apply({ type: 'corpus', corpus });
+    this.serving.training = folder.name;
+    this.serving.refresh();
+    await this.setBusy(true);
+    await vscode.commands.executeCommand('setContext', 'tailor.training', true);
+    const settings = trainSettings(folder, { modelDir, storeDir: this.serving.store.root, storage: this.extension.globalStorageUri.fsPath, scanWorker: this.workerScript });
+    this.log.info(`Training on ${folder.uri.fsPath} with ${modelDir} (rank ${settings.lora.rank}, ${settings.lora.targets.join(', ')}, budget ${(settings.budgetMs ?? 0) / 60_000} min)`);
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Tailor: training on ${folder.name}`, cancellable: true },
+        async (progress, token) => {
+          const sub = token.onCancellationRequested(() => abort.abort());
+          let reported = 0;
+          try {
+            const result = await runInWorker(this.workerScript, { kind: 'train', settings }, {
+              signal: abort.signal,
+              onProgress: (p) => {
+                this.apply({ type: 'progress', progress: p });
+                if (p.phase === 'train') {
+                  const fraction = p.training.totalSteps ? (p.training.step / p.training.totalSteps) * 100 : 0;
+                  progress.report({ increment: Math.max(0, fraction - reported), message: `step ${p.training.step}/${p.training.totalSteps}, loss ${p.training.loss.toFixed(3)}` });
+                  reported = Math.max(reported, fraction);
+                } else progress.report({ message: this.stateValue.message });
+              },
+              onLog: (level, message) => {
+                this.log[level](message);
+                this.apply({ type: 'log', line: message });
+              },
+            });
+            if (result.reason === 'cancelled' || !result.adapter) {
+              this.apply({ type: 'cancelled', message: 'Training was cancelled. Its checkpoint is kept: training again continues from it.' });
+              return null;
+            }
+            const record = result.adapter;
+            const outcome: MonitorResult = {
+              adapterId: record.id,
+              adapterName: record.info.name,
+              adapterDir: record.dir,
+              reason: result.reason,
+              steps: result.training.steps,
+              baseLoss: result.training.initialValidationLoss,
+              adapterLoss: result.training.bestValidationLoss,
+              elapsedMs: result.training.elapsedMs,
+              active: false,
+              discarded: false,
+            };
+            this.apply({ type: 'finished', result: outcome });
+            await this.activate(folder.uri.fsPath, true);
+            return this.stateValue.result;
+          } finally {
+            sub.dispose();
+          }
+        },
+      );
+    } catch (error) {
+      if (isCancelled(error)) {
+        this.apply({ type: 'cancelled', message: 'Training was cancelled. Its checkpoint is kept: training again continues from it.' });
+        return null;
+      }
+      const e = error instanceof TailorError ? error : new TailorError('train/failed', `Training failed: ${(error as Error)?.message ?? String(error)}`, 'See the Tailor log.');
+      this.log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      this.apply({ type: 'failed', message: e.message, fix: e.fix });
+      void vscode.window.showErrorMessage(`Tailor: ${e.message}`, { detail: e.fix }, 'Show Log', 'Show Training Monitor').then((choice) => {
+        if (choice === 'Show Log') this.log.show();
+        if (choice === 'Show Training Monitor') void vscode.commands.executeCommand('tailor.showMonitor');
+      });
+      return null;
+    } finally {
+      this.abort = null;
+      this.serving.training = null;
+      this.serving.refresh();
+      await this.setBusy(false);
+      await vscode.commands.executeCommand('setContext', 'tailor.training', false);
+    }
+  }
+
+  cancel(): boolean {
+    if (!this.abort) return false;
+    this.abort.abort();
+    return true;
+  }
+
+  /** Makes the last run's adapter the active one of its folder; `announce` shows the notification with Undo. */
+  async activate(folderPath?: string, announce = false): Promise<void> {
+    const result = this.stateValue.result;
+    if (!result?.adapterId || result.discarded) return;
+    const folder = folderPath ?? (vscode.workspace.workspaceFolders ?? []).find((f) => f.name === this.stateValue.folder)?.uri.fsPath;
+    if (!folder) return;
+    this.previous = { folder, adapterId: this.serving.router.adapterOf(folder) };
+    await this.serving.setAdapter(folder, result.adapterId);
+    this.apply({ type: 'adapter', active: true, discarded: false });
+    if (!announce) return;
+    const gain = result.baseLoss > 0 ? ` Held-out loss ${result.baseLoss.toFixed(3)} → ${result.adapterLoss.toFixed(3)} (${((1 - result.adapterLoss / result.baseLoss) * 100).toFixed(1)}% lower).` : '';
+    void vscode.window.showInformationMessage(`Tailor: “${result.adapterName}” is now the adapter of ${this.stateValue.folder}.${gain}`, 'Undo', 'Show Training Monitor').then(async (choice) => {
+      if (choice === 'Undo') await this.undo();
+      if (choice === 'Show Training Monitor') await vscode.commands.executeCommand('tailor.showMonitor');
+    });
+  }
+
+  /** Puts back the adapter the folder had before the last activation. */
+  async undo(): Promise<void> {
+    if (!this.previous) return;
+    await this.serving.setAdapter(this.previous.folder, this.previous.adapterId);
+    this.previous = null;
+    this.apply({ type: 'adapter', active: false, discarded: false });
+  }
+
+  /** Deletes the last run's adapter (after it was not wanted). */
+  async discard(): Promise<void> {
+    const result = this.stateValue.result;
+    if (!result?.adapterId || result.discarded) return;
+    const ok = await vscode.window.showWarningMessage(`Discard the adapter “${result.adapterName}”?`, { modal: true, detail: 'Its folder is deleted; the folder goes back to its previous adapter.' }, 'Discard');
+    if (ok !== 'Discard') return;
+    if (this.previous && this.serving.router.adapterOf(this.previous.folder) === result.adapterId) await this.undo();
+    this.serving.store.delete(result.adapterId);
+    await this.serving.forgetAdapter(result.adapterId);
+    this.apply({ type: 'adapter', active: false, discarded: true });
+  }
+
+  dispose(): void {
+    this.abort?.abort();
+    this.emitter.dispose();
+  }
+}
