@@ -64,6 +64,13 @@ export class TrainingController implements vscode.Disposable {
     private readonly workerScript: string,
     private readonly setBusy: (busy: boolean) => Promise<void>,
   ) {
+    // The monitor shows whether the last adapter is its folder's, however the folder's adapter changes.
+    serving.router.onDidSwitch((folder, adapterId) => {
+      const result = this.stateValue.result;
+      if (!result?.adapterId || result.discarded || path.basename(folder) !== this.stateValue.folder) return;
+      const active = adapterId === result.adapterId;
+      if (active !== result.active) this.apply({ type: 'adapter', active, discarded: false });
+    });
     const saved = extension.workspaceState.get<MonitorState>(LAST_KEY);
     this.stateValue = saved && Array.isArray(saved.points) ? saved : initialMonitorState();
     // A window reloaded during a run: the run ended with it; its checkpoint lets the next run continue.
@@ -184,7 +191,6 @@ export class TrainingController implements vscode.Disposable {
     if (!folder) return;
     this.previous = { folder, adapterId: this.serving.router.adapterOf(folder) };
     await this.serving.setAdapter(folder, result.adapterId);
-    this.apply({ type: 'adapter', active: true, discarded: false });
     if (!announce) return;
     const gain = result.baseLoss > 0 ? ` Held-out loss ${result.baseLoss.toFixed(3)} → ${result.adapterLoss.toFixed(3)} (${((1 - result.adapterLoss / result.baseLoss) * 100).toFixed(1)}% lower).` : '';
     void vscode.window.showInformationMessage(`Tailor: “${result.adapterName}” is now the adapter of ${this.stateValue.folder}.${gain}`, 'Undo', 'Show Training Monitor').then(async (choice) => {
@@ -198,7 +204,6 @@ export class TrainingController implements vscode.Disposable {
     if (!this.previous) return;
     await this.serving.setAdapter(this.previous.folder, this.previous.adapterId);
     this.previous = null;
-    this.apply({ type: 'adapter', active: false, discarded: false });
   }
 
   /** Deletes the last run's adapter (after it was not wanted). */

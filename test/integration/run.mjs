@@ -3,8 +3,9 @@
 //   suite  Mocha tests inside the extension host against the real `vscode` API (one window, multi-root fixture)
 //   ui     the command palette, the summary dialog and the report editor, driven through Playwright
 //   complete  inline completions typed in the editor: ghost text from the seeded model, Tab, adapter switching
+//   train  "Train adapter on workspace" end to end with the training monitor: cancel, resume, finish, Activate
 //   vsix   `vsce package`, installed into a fresh code-server, run from the palette
-// `node test/integration/run.mjs [suite] [ui] [complete] [vsix]` runs some parts; no argument runs all of them.
+// `node test/integration/run.mjs [suite] [ui] [complete] [train] [vsix]` runs some parts; no argument runs all of them.
 // The test host (Debian packages, Node 24, code-server) is installed on first use into .cache/test-host/.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -16,7 +17,7 @@ import { ensureTestHost } from '../../scripts/test-host/install.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
-const PARTS = ['suite', 'ui', 'complete', 'vsix'];
+const PARTS = ['suite', 'ui', 'complete', 'train', 'vsix'];
 
 const wanted = process.argv.slice(2);
 for (const w of wanted) {
@@ -96,6 +97,7 @@ async function main() {
       suite: runSuite,
       ui: async () => (await import('./ui/trainCommand.mjs')).run({ workspace: fs.existsSync(samplesWorkspace) ? samplesWorkspace : undefined }),
       complete: async () => (await import('./ui/completions.mjs')).run(),
+      train: async () => (await import('./ui/training.mjs')).run(),
       vsix: async () => (await import('./ui/vsix.mjs')).run(),
     };
     for (const part of parts) {

@@ -68,7 +68,7 @@ export async function run() {
     const media = path.join(repoRoot, 'media');
     const expected = [
       ...REQUIRED,
-      ...['extension.js', 'worker.js', 'webview.js'].map((f) => `extension/dist/${f}`),
+      ...['extension.js', 'worker.js', 'webview.js', 'monitor.js', 'monitor.css'].map((f) => `extension/dist/${f}`),
       ...(fs.existsSync(media) ? fs.readdirSync(media, { recursive: true }).filter((f) => fs.statSync(path.join(media, f)).isFile()).map((f) => `extension/media/${f.split(path.sep).join('/')}`) : []),
     ];
     for (const need of new Set(expected)) assert.ok(entries.includes(need), `${need} is missing from the .vsix (entries: ${entries.join(', ')})`);

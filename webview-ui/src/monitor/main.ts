@@ -19,6 +19,10 @@ const post = (m: MonitorRequest) => api.postMessage(m);
 
 let state: MonitorState = initialMonitorState();
 let scheduled = false;
+/** What the buttons and the evaluation were last built for: rebuilt only when it changes (focus stays put). */
+let shownActions = '';
+let shownEvaluation = '';
+const statCells = new Map<string, HTMLElement>();
 
 const root = document.getElementById('app')!;
 clear(root);
@@ -50,20 +54,20 @@ interface Chart {
   data: (s: MonitorState) => uPlot.AlignedData;
 }
 
-function makeChart(name: string, series: Array<{ label: string; color: string; scale?: string }>, data: Chart['data']): Chart {
+function makeChart(name: string, series: Array<{ label: string; color: string; scale?: string }>, data: Chart['data'], format: (v: number) => string = (v) => String(+v.toPrecision(4))): Chart {
   const box = h('figure', { class: 'chart', 'aria-describedby': 'chart-text' }, h('figcaption', {}, name));
   chartsBox.append(box);
   const fg = cssVar('--vscode-foreground', '#ccc');
   const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
-  const axis = (scale?: string): uPlot.Axis => ({ scale, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } });
+  const axis = (scale?: string, values?: uPlot.Axis['values']): uPlot.Axis => ({ scale, stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, ...(values ? { values } : {}) });
   const opts: uPlot.Options = {
     width: Math.max(280, Math.min(560, (chartsBox.clientWidth || 600) - 16)),
     height: 200,
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false } },
-    axes: [axis(), axis(series[0]?.scale ?? 'y')],
-    series: [{ label: 'step' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, scale: s.scale ?? 'y', spanGaps: true, points: { show: s.label.startsWith('validation') } }))],
+    axes: [axis(), axis(series[0]?.scale ?? 'y', (_u, values) => values.map((v) => (v === null ? '' : format(v))))],
+    series: [{ label: 'step' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, scale: s.scale ?? 'y', spanGaps: true, points: { show: s.label.startsWith('validation') }, value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)) }))],
   };
   const plot = new uPlot(opts, data(state), box);
   return { plot, data };
@@ -79,8 +83,8 @@ const charts: Chart[] = [
     s.points.map((p) => p.loss),
     s.points.map((p) => p.validationLoss ?? null),
   ]),
-  makeChart('Learning rate', [{ label: 'learning rate', color: purple }], (s) => [s.points.map((p) => p.step), s.points.map((p) => p.learningRate)]),
-  makeChart('Tokens per second', [{ label: 'tokens/s', color: green }], (s) => [s.points.map((p) => p.step), s.points.map((p) => p.tokensPerSecond)]),
+  makeChart('Learning rate', [{ label: 'learning rate', color: purple }], (s) => [s.points.map((p) => p.step), s.points.map((p) => p.learningRate)], (v) => (v === 0 ? '0' : v.toExponential(1))),
+  makeChart('Tokens per second', [{ label: 'tokens/s', color: green }], (s) => [s.points.map((p) => p.step), s.points.map((p) => p.tokensPerSecond)], (v) => Math.round(v).toLocaleString('en-US')),
 ];
 
 function render(): void {
@@ -90,40 +94,59 @@ function render(): void {
   status.textContent = s.message;
   status.className = `status phase-${s.phase}`;
 
-  clear(buttons);
   const a = actions(s);
-  if (a.cancel) buttons.append(button('Cancel', 'cancel'));
-  if (a.activate) buttons.append(button('Activate', 'activate'));
-  if (a.discard) buttons.append(button('Discard', 'discard', true));
-  if (a.openFolder) buttons.append(button('Open adapter folder', 'open-folder', true));
-  if (a.train) buttons.append(button('Train again', 'train', !a.activate && s.phase === 'done'));
+  const key = JSON.stringify(a);
+  if (key !== shownActions) {
+    shownActions = key;
+    clear(buttons);
+    if (a.cancel) buttons.append(button('Cancel', 'cancel'));
+    if (a.activate) buttons.append(button('Activate', 'activate'));
+    if (a.discard) buttons.append(button('Discard', 'discard', true));
+    if (a.openFolder) buttons.append(button('Open adapter folder', 'open-folder', true));
+    if (a.train) buttons.append(button('Train again', 'train', !a.activate && s.phase === 'done'));
+  }
 
-  clear(stats);
   const rows = statRows(s);
-  for (const [label, value] of rows) stats.append(h('div', { class: 'stat' }, h('dt', {}, label), h('dd', { 'data-stat': label }, value)));
+  for (const [label, value] of rows) {
+    let cell = statCells.get(label);
+    if (!cell) {
+      cell = h('dd', { 'data-stat': label });
+      statCells.set(label, cell);
+      stats.append(h('div', { class: 'stat' }, h('dt', {}, label), cell));
+    }
+    if (cell.textContent !== value) cell.textContent = value;
+  }
   chartText.textContent = `Charts: ${rows.filter(([l]) => ['Step', 'Training loss', 'Validation loss', 'Learning rate', 'Tokens/s'].includes(l)).map(([l, v]) => `${l} ${v}`).join('; ')}.`;
 
   for (const c of charts) c.plot.setData(c.data(s));
 
-  clear(evaluation);
   const ev = evaluationRows(s);
-  if (ev) {
-    const r = s.result!;
-    evaluation.append(
-      h('h2', {}, 'Evaluation on the held-out files'),
-      h(
-        'table',
-        {},
-        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', { scope: 'col' }, 'Base model'), h('th', { scope: 'col' }, 'Adapter'))),
-        h('tbody', {}, ...ev.map(([l, b, ad]) => h('tr', {}, h('th', { scope: 'row' }, l), h('td', {}, b), h('td', {}, ad)))),
-      ),
-      h('p', {}, r.discarded ? 'The adapter was discarded.' : r.active ? `“${r.adapterName}” is the active adapter of ${s.folder}.` : `“${r.adapterName}” is saved but not active.`),
-    );
+  const evKey = JSON.stringify([ev, s.result, s.error]);
+  if (evKey !== shownEvaluation) {
+    shownEvaluation = evKey;
+    clear(evaluation);
+    if (ev) {
+      const r = s.result!;
+      evaluation.append(
+        h('h2', {}, 'Evaluation on the held-out files'),
+        h(
+          'table',
+          {},
+          h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', { scope: 'col' }, 'Base model'), h('th', { scope: 'col' }, 'Adapter'))),
+          h('tbody', {}, ...ev.map(([l, b, ad]) => h('tr', {}, h('th', { scope: 'row' }, l), h('td', {}, b), h('td', {}, ad)))),
+        ),
+        h('p', {}, r.discarded ? 'The adapter was discarded.' : r.active ? `“${r.adapterName}” is the active adapter of ${s.folder}.` : `“${r.adapterName}” is saved but not active.`),
+      );
+    }
+    if (s.error) evaluation.append(h('p', { class: 'error', role: 'alert' }, `${s.error.message} ${s.error.fix}`));
   }
-  if (s.error) evaluation.append(h('p', { class: 'error', role: 'alert' }, `${s.error.message} ${s.error.fix}`));
 
-  clear(corpus);
-  if (s.corpus) corpus.append(h('h2', {}, 'Corpus'), h('pre', { class: 'summary' }, summaryText(s.corpus)));
+  const corpusText = s.corpus ? summaryText(s.corpus) : '';
+  if (corpus.dataset.text !== corpusText) {
+    corpus.dataset.text = corpusText;
+    clear(corpus);
+    if (s.corpus) corpus.append(h('h2', {}, 'Corpus'), h('pre', { class: 'summary' }, corpusText));
+  }
 
   log.textContent = s.log.slice(-60).join('\n');
   log.scrollTop = log.scrollHeight;
