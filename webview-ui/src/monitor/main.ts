@@ -66,7 +66,7 @@ function makeChart(name: string, series: Array<{ label: string; color: string; s
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: false } },
-    axes: [axis(), axis(series[0]?.scale ?? 'y', (_u, values) => values.map((v) => (v === null ? '' : format(v))))],
+    axes: [axis(), { ...axis(series[0]?.scale ?? 'y', (_u, values) => values.map((v) => (v === null ? '' : format(v)))), size: 64 }],
     series: [{ label: 'step' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, scale: s.scale ?? 'y', spanGaps: true, points: { show: s.label.startsWith('validation') }, value: (_u: uPlot, v: number | null) => (v === null ? '—' : format(v)) }))],
   };
   const plot = new uPlot(opts, data(state), box);
