@@ -14,7 +14,7 @@ import { initialMonitorState, isRunning, reduceMonitor, type MonitorEvent, type 
 import type { TrainJobSettings } from '../train/types';
 import { runInWorker } from '../train/workerClient';
 import { mineSettings } from './settings';
-import type { Serving } from './serving';
+import { chooseModelDirectory, type Serving } from './serving';
 
 const LAST_KEY = 'tailor.lastTraining';
 
@@ -96,7 +96,16 @@ export class TrainingController implements vscode.Disposable {
   /** Trains an adapter on `folder`; resolves when the run ends (whatever the outcome). */
   async train(folder: vscode.WorkspaceFolder, corpus: CorpusSummary | null): Promise<MonitorResult | null> {
     if (this.abort) throw new TailorError('train/busy', 'A training is already running in this window.', 'Wait for it, or cancel it with “Tailor: Cancel training”.');
-    const modelDir = this.serving.modelDir();
+    let modelDir: string;
+    try {
+      modelDir = this.serving.modelDir();
+    } catch (error) {
+      const e = error as TailorError;
+      this.log.error(`Training on ${folder.name}: ${e.message}`);
+      const choice = await vscode.window.showErrorMessage(`Tailor: ${e.message}`, { detail: e.fix }, 'Choose Model Directory…');
+      if (choice) await chooseModelDirectory();
+      return null;
+    }
     const abort = new AbortController();
     this.abort = abort;
     const runId = randomUUID();

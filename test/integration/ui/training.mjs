@@ -188,6 +188,16 @@ export async function run() {
       return { ok: l.includes(adapterName), seen: l };
     }, 15_000);
     console.log(`train: Activate switched the status bar to "${await statusLabel()}"`);
+
+    // 5. After a window reload the monitor comes back (its serializer) showing the last training.
+    await page.reload({ waitUntil: 'domcontentloaded' });
+    await page.locator('.monaco-workbench').first().waitFor({ state: 'visible', timeout: 120_000 });
+    frame = await monitorFrame(page);
+    await waitFor('the monitor restored after the reload', async () => {
+      const text = plain(await frame.locator('main#app').first().innerText());
+      return { ok: text.includes('Training on alpha') && text.includes(`“${adapterName}” is the active adapter of alpha`) && /400 \/ 400/.test(text), seen: text.slice(0, 200) };
+    }, 60_000);
+    console.log('train: after a window reload the monitor shows the finished run again');
   } catch (error) {
     const shot = await saveScreenshot(page, 'ui-training');
     if (shot) console.error(`train: screenshot of the failure: ${shot}`);

@@ -116,6 +116,8 @@ function render(): void {
     }
     if (cell.textContent !== value) cell.textContent = value;
   }
+  // Why this engine and device (the GPU's name, or why the CPU): the Engine cell's tooltip and accessible description.
+  statCells.get('Engine')?.setAttribute('title', s.engine?.reason ?? '');
   chartText.textContent = `Charts: ${rows.filter(([l]) => ['Step', 'Training loss', 'Validation loss', 'Learning rate', 'Tokens/s'].includes(l)).map(([l, v]) => `${l} ${v}`).join('; ')}.`;
 
   for (const c of charts) c.plot.setData(c.data(s));
