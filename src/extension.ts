@@ -20,6 +20,20 @@ export function activate(extension: vscode.ExtensionContext): TailorApi {
   registerCommands(ctx);
   const provider = new TailorInlineCompletions(ctx.serving, ctx.log);
   extension.subscriptions.push(vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider), new AdapterStatusBar(ctx));
+  // The model loads when the first code editor shows (not at the first keystroke, which would then wait for it).
+  const preload = () => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || !['file', 'untitled'].includes(editor.document.uri.scheme)) return false;
+    if (!vscode.workspace.getConfiguration('tailor.completions', editor.document).get<boolean>('enabled', true)) return false;
+    void ctx.serving.ensure();
+    return true;
+  };
+  if (!preload()) {
+    const sub = vscode.window.onDidChangeActiveTextEditor(() => {
+      if (preload()) sub.dispose();
+    });
+    extension.subscriptions.push(sub);
+  }
   const updateHasAdapters = () => void vscode.commands.executeCommand('setContext', 'tailor.hasAdapters', ctx.serving.store.list().length > 0);
   updateHasAdapters();
   extension.subscriptions.push(ctx.serving.onDidChange(updateHasAdapters));

@@ -9,6 +9,7 @@ import { isCancelled } from '../errors';
 import type { SuggestOutcome } from '../serve/service';
 import { AdapterRouter } from '../serve/router';
 import { PREFIX_CHARS, SUFFIX_CHARS } from '../serve/service';
+import { PREFIX_ALIGN_LINES } from '../serve/fimPrompt';
 import type { Serving } from './serving';
 
 /** Schemes whose documents are code a user types (not output panes, diff inputs or the SCM box). */
@@ -47,7 +48,14 @@ export class TailorInlineCompletions implements vscode.InlineCompletionItemProvi
       if (!service || token.isCancellationRequested) return undefined;
 
       const offset = document.offsetAt(position);
-      const prefix = document.getText(new vscode.Range(document.positionAt(Math.max(0, offset - PREFIX_CHARS)), position));
+      // The text before the cursor from a line whose number is a multiple of PREFIX_ALIGN_LINES, so the start
+      // moves in steps while the user types and the model's cache of the last prompt stays usable.
+      let firstLine = 0;
+      if (offset > PREFIX_CHARS) {
+        const cut = document.positionAt(offset - PREFIX_CHARS);
+        firstLine = Math.min(position.line, Math.ceil((cut.character === 0 ? cut.line : cut.line + 1) / PREFIX_ALIGN_LINES) * PREFIX_ALIGN_LINES);
+      }
+      const prefix = document.getText(new vscode.Range(new vscode.Position(firstLine, 0), position));
       const suffix = document.getText(new vscode.Range(position, document.positionAt(offset + SUFFIX_CHARS)));
       const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
       const folder = document.uri.scheme === 'file' ? AdapterRouter.folderOf(document.uri.fsPath, folders.map((f) => f.uri.fsPath)) : undefined;
@@ -67,6 +75,7 @@ export class TailorInlineCompletions implements vscode.InlineCompletionItemProvi
             suffix,
             header: { path: relative, languageId: document.languageId, ...(workspaceFolder ? { repoName: workspaceFolder.name } : {}) },
             adapter,
+            prefixFirstLine: firstLine,
             // At once when asked for, or at the start of a line (just after Enter); otherwise after the pause.
             immediate: context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke || linePrefix.trim() === '',
           },

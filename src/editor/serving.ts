@@ -123,6 +123,7 @@ export class Serving implements vscode.Disposable {
       this.service = new CompletionService(client, {
         debounceMs: () => vscode.workspace.getConfiguration('tailor.completions').get<number>('debounceMs', 120),
         maxTokens: () => vscode.workspace.getConfiguration('tailor.completions').get<number>('maxTokens', 64),
+        contextTokens: () => vscode.workspace.getConfiguration('tailor.completions').get<number>('contextTokens', 1024),
         modelKey: () => model.fingerprint,
       });
       this.setState({ kind: 'ready', model });

@@ -19,6 +19,10 @@ export interface CompletionRequest {
   maxTokens: number;
   /** Forces a mode instead of deciding it from the cursor's context. */
   mode?: CompletionMode;
+  /** Document line number of the prefix's first line (keeps the prompt's start put while typing). */
+  prefixFirstLine?: number;
+  /** The prompt's token budget (prompt and completion); default and cap: the model's context, at most 2,048. */
+  contextTokens?: number;
 }
 
 export interface CompletionResult {
@@ -37,6 +41,8 @@ export interface CompleterOptions {
 
 export class Completer {
   private readonly contextTokens: number;
+  /** Tokens per line of text, remembered: the lines around the cursor are counted again on every keystroke. */
+  private readonly lineTokens = new Map<string, number>();
 
   constructor(
     private readonly generator: Generator,
@@ -50,24 +56,34 @@ export class Completer {
   async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
     const ctx = cursorContext(request.prefix, request.suffix);
     const stopper = new CompletionStopper(ctx, request.mode);
-    const maxTokens = Math.max(1, Math.min(request.maxTokens, this.contextTokens >> 1));
-    // Room for the header and FIM tokens, then three quarters of the rest before the cursor.
-    const room = this.contextTokens - maxTokens - 32;
-    const suffixTokens = Math.floor(room / 4);
+    const context = Math.max(64, Math.min(request.contextTokens ?? this.contextTokens, this.generator.config.maxPositionEmbeddings));
+    const maxTokens = Math.max(1, Math.min(request.maxTokens, context >> 1));
+    // Room for the header and FIM tokens, then the text: up to a quarter (at most 512 tokens) after the cursor —
+    // everything after the cursor is computed again on each keystroke — and the rest before it.
+    const room = context - maxTokens - 32;
+    const suffixTokens = Math.min(512, Math.floor(room / 4));
+    if (this.lineTokens.size > 20_000) this.lineTokens.clear();
+    const count = (line: string) => {
+      let n = this.lineTokens.get(line);
+      if (n === undefined) this.lineTokens.set(line, (n = this.tokenizer.encode(line, { plain: true }).length));
+      return n;
+    };
     const build = (prefixTokens: number) =>
       buildCompletionPrompt(this.tokenizer, {
         prefix: request.prefix,
         suffix: request.suffix,
         prefixTokens,
         suffixTokens,
+        count,
         ...(request.header ? { header: request.header } : {}),
+        ...(request.prefixFirstLine !== undefined ? { prefixFirstLine: request.prefixFirstLine } : {}),
         eosTokenIds: this.options.eosTokenIds ?? [],
       });
     let prompt = build(room - suffixTokens);
     // A long file path (the header) can take more than the room left for it: the prefix gives way.
-    const over = prompt.ids.length - (this.contextTokens - maxTokens);
+    const over = prompt.ids.length - (context - maxTokens);
     if (over > 0) prompt = build(Math.max(1, room - suffixTokens - over));
-    if (prompt.ids.length > this.contextTokens - maxTokens) prompt = { ...prompt, ids: prompt.ids.slice(prompt.ids.length - (this.contextTokens - maxTokens)) };
+    if (prompt.ids.length > context - maxTokens) prompt = { ...prompt, ids: prompt.ids.slice(prompt.ids.length - (context - maxTokens)) };
     const adapter = request.adapterId === null ? null : await this.adapterById(request.adapterId);
     let cut = -1;
     const stopped = new AbortController();

@@ -43,7 +43,8 @@ export class Debouncer {
     });
   }
 
-  private supersede(): void {
+  /** Drops the request waiting now, if any (it resolves false): a newer one was answered without waiting. */
+  supersede(): void {
     this.pending?.resolve(false);
   }
 }

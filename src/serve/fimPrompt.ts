@@ -101,6 +101,9 @@ export function buildFimPrompt(tokenizer: PromptTokenizer, prefix: string, suffi
   return assembleFimPrompt(tokenizer, text(prefix), suffix === '' || !tokenizer.fim ? null : text(suffix), header, eosTokenIds);
 }
 
+/** The prompt's first line moves in steps of this many lines (see TakeLinesOptions.align). */
+export const PREFIX_ALIGN_LINES = 16;
+
 export interface BudgetedPrompt extends FimPrompt {
   /** The part of the prefix and suffix text that made it into the prompt. */
   prefixText: string;
@@ -114,23 +117,49 @@ export interface BudgetedPrompt extends FimPrompt {
  */
 export function buildCompletionPrompt(
   tokenizer: PromptTokenizer,
-  options: { prefix: string; suffix: string; prefixTokens: number; suffixTokens: number; header?: PromptHeader; eosTokenIds?: readonly number[] },
+  options: {
+    prefix: string;
+    suffix: string;
+    prefixTokens: number;
+    suffixTokens: number;
+    header?: PromptHeader;
+    eosTokenIds?: readonly number[];
+    /** Document line number of the prefix text's first line: aligns the prompt's start (see TakeLinesOptions). */
+    prefixFirstLine?: number;
+    count?: (line: string) => number;
+  },
 ): BudgetedPrompt {
   const useSuffix = tokenizer.fim !== null && options.suffix.trim() !== '';
-  const suffix = useSuffix ? takeLines(tokenizer, options.suffix, options.suffixTokens, 'start') : { text: '', ids: [] };
+  const lineOptions = options.count ? { count: options.count } : {};
+  const suffix = useSuffix ? takeLines(tokenizer, options.suffix, options.suffixTokens, 'start', lineOptions) : { text: '', ids: [] };
   const prefixBudget = options.prefixTokens + (useSuffix ? Math.max(0, options.suffixTokens - suffix.ids.length) : options.suffixTokens);
-  const prefix = takeLines(tokenizer, options.prefix, prefixBudget, 'end');
+  const prefix = takeLines(tokenizer, options.prefix, prefixBudget, 'end', {
+    ...lineOptions,
+    ...(options.prefixFirstLine !== undefined ? { align: { firstLine: options.prefixFirstLine, every: PREFIX_ALIGN_LINES } } : {}),
+  });
   const prompt = assembleFimPrompt(tokenizer, prefix.ids, useSuffix ? suffix.ids : null, options.header, options.eosTokenIds);
   return { ...prompt, prefixText: prefix.text, suffixText: suffix.text };
+}
+
+export interface TakeLinesOptions {
+  /** Tokens of one line (a memo of `encode(line).length` makes repeated requests cheap). */
+  count?: (line: string) => number;
+  /**
+   * Prefix only: start at a line whose number (in the document; `firstLine` is the number of the text's first
+   * line) is a multiple of `every`, dropping up to `every - 1` lines more than the budget needs. The prompt's start
+   * then stays put while the user types, so the KV cache of the last request keeps matching it.
+   */
+  align?: { firstLine: number; every: number };
 }
 
 /**
  * Whole lines of `text` within `budget` tokens, taken from its end (a prefix) or its start (a suffix). The line
  * at the cut side (the cursor's line) is always taken, token-cut if it alone is over the budget.
  */
-export function takeLines(tokenizer: PromptTokenizer, text: string, budget: number, from: 'start' | 'end'): { text: string; ids: number[] } {
+export function takeLines(tokenizer: PromptTokenizer, text: string, budget: number, from: 'start' | 'end', options: TakeLinesOptions = {}): { text: string; ids: number[] } {
   if (budget <= 0 || text === '') return { text: '', ids: [] };
   const encode = (s: string) => tokenizer.encode(s, { plain: true });
+  const count = options.count ?? ((line: string) => encode(line).length);
   // A token is rarely longer than 16 characters: look no further than that.
   const window = budget * 16;
   const slice = from === 'end' ? text.slice(Math.max(0, text.length - window)) : text.slice(0, window);
@@ -141,11 +170,23 @@ export function takeLines(tokenizer: PromptTokenizer, text: string, budget: numb
   const taken: string[] = [];
   let used = 0;
   for (const line of lines) {
-    const n = encode(line).length;
+    const n = count(line);
     if (used + n > budget && taken.length > 0) break;
     taken.push(line);
     used += n;
     if (used >= budget) break;
+  }
+  if (from === 'end' && options.align && options.align.every > 1 && taken.length > 1) {
+    // Number of the earliest line taken: lines of the text before the slice, then the slice's lines not taken.
+    const before = text.length - slice.length;
+    let newlines = 0;
+    for (let i = text.indexOf('\n'); i >= 0 && i < before; i = text.indexOf('\n', i + 1)) newlines++;
+    const firstInSlice = options.align.firstLine + newlines + (cutMid ? 1 : 0);
+    let earliest = firstInSlice + (lines.length - taken.length);
+    while (taken.length > 1 && earliest % options.align.every !== 0) {
+      taken.pop();
+      earliest++;
+    }
   }
   const joined = from === 'end' ? taken.reverse().join('') : taken.join('');
   let ids = encode(joined);

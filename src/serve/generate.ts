@@ -2,9 +2,10 @@
  * Generation on a LlamaSession: prefill the prompt, then decode token by token with the KV cache, sampling each
  * token, until a stop token, a stop string, the token budget, the context's end, or cancellation.
  *
- * The cache of the last request is kept with the tokens it holds and the adapter it was computed with. A new
- * request with the same adapter reuses it for the longest common prefix, so typing forward in a file only
- * computes the new tokens (a shorter common prefix is cut out of the cache, which is cheaper than recomputing it).
+ * The cache of the last request of each of the last few adapters (the base model counts as one) is kept with the
+ * tokens it holds. A new request reuses its adapter's cache for the longest common prefix, so typing forward only
+ * computes the tokens after the change (a shorter common prefix is cut out of the cache, cheaper than recomputing
+ * it), and switching back and forth between adapters does not start over.
  */
 import { CancelledError } from '../errors';
 import type { ModelConfig, LoraAdapter } from '../model/types';
@@ -52,8 +53,12 @@ interface Cached {
   adapter: LoraAdapter | null;
 }
 
+/** Adapters whose last cache is kept (each is a whole KV cache: keep few). */
+const CACHES_KEPT = 2;
+
 export class Generator {
-  private cached: Cached | null = null;
+  /** Insertion order is recency order. */
+  private readonly caches = new Map<LoraAdapter | null, Cached>();
   /** One generation at a time: the cache is shared state. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -75,8 +80,8 @@ export class Generator {
 
   /** Forgets the kept cache (e.g. when the model or the document changes wholesale). */
   reset(): void {
-    if (this.cached) LlamaSession.disposeCache(this.cached.cache);
-    this.cached = null;
+    for (const c of this.caches.values()) LlamaSession.disposeCache(c.cache);
+    this.caches.clear();
   }
 
   private async run(request: GenerateRequest): Promise<GenerateResult> {
@@ -91,9 +96,9 @@ export class Generator {
     const started = performance.now();
     let past: KvCache | null = null;
     let reused = 0;
-    const kept = this.cached;
-    this.cached = null;
-    if (kept && kept.adapter === adapter) {
+    const kept = this.caches.get(adapter) ?? null;
+    this.caches.delete(adapter);
+    if (kept) {
       const limit = Math.min(kept.ids.length, prompt.length - 1);
       while (reused < limit && kept.ids[reused] === prompt[reused]) reused++;
       if (reused === kept.ids.length) past = kept.cache;
@@ -101,8 +106,6 @@ export class Generator {
         past = await truncateCache(this.engine, kept.cache, reused);
         LlamaSession.disposeCache(kept.cache);
       } else LlamaSession.disposeCache(kept.cache);
-    } else if (kept) {
-      LlamaSession.disposeCache(kept.cache);
     }
 
     const stops = new Set(request.stopTokenIds ?? []);
@@ -151,7 +154,14 @@ export class Generator {
       if (past) LlamaSession.disposeCache(past);
       throw error;
     }
-    if (past) this.cached = { ids: fed, cache: past, adapter };
+    if (past) {
+      this.caches.set(adapter, { ids: fed, cache: past, adapter });
+      while (this.caches.size > CACHES_KEPT) {
+        const [oldest, c] = this.caches.entries().next().value!;
+        LlamaSession.disposeCache(c.cache);
+        this.caches.delete(oldest);
+      }
+    }
     const decodeMs = performance.now() - started - prefillMs;
     return { tokenIds: generated, text, finish, promptTokens: prompt.length, reusedTokens: reused, prefillMs, decodeMs };
   }

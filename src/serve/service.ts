@@ -23,6 +23,8 @@ export interface SuggestRequest {
   suffix: string;
   header?: PromptHeader;
   adapter: ServeAdapterRef | null;
+  /** Document line number of the prefix's first line (the provider aligns it; see TakeLinesOptions.align). */
+  prefixFirstLine?: number;
   /** Skip the debounce: the user asked (explicit trigger) or just started a line. */
   immediate?: boolean;
 }
@@ -39,6 +41,8 @@ export interface SuggestOutcome {
 export interface ServiceOptions {
   debounceMs: () => number;
   maxTokens: () => number;
+  /** The prompt's token budget (tailor.completions.contextTokens); absent: the model's default. */
+  contextTokens?: () => number;
   /** The loaded model's identity (its fingerprint), part of every cache key. */
   modelKey: () => string;
   timers?: Timers;
@@ -66,21 +70,39 @@ export class CompletionService {
       ...(modelMs !== undefined ? { modelMs } : {}),
     });
     const prefix = windowStart(request.prefix, PREFIX_CHARS);
+    // Lines the window dropped move the prefix's first line down.
+    const prefixFirstLine = request.prefixFirstLine === undefined ? undefined : request.prefixFirstLine + countNewlines(request.prefix, request.prefix.length - prefix.length);
     const suffix = windowEnd(request.suffix, SUFFIX_CHARS);
     const maxTokens = this.options.maxTokens();
+    const contextTokens = this.options.contextTokens?.();
     const key = {
-      scope: `${this.options.modelKey()}|${request.adapter?.id ?? 'base'}|${maxTokens}|${request.header?.path ?? ''}`,
+      scope: `${this.options.modelKey()}|${request.adapter?.id ?? 'base'}|${maxTokens}|${contextTokens ?? ''}|${request.header?.path ?? ''}`,
       document: request.document,
       prefix,
       suffix,
     };
     const cached = this.cache.get(key);
-    if (cached !== undefined) return done(cached || null, 'cache');
+    if (cached !== undefined) {
+      // An older request still waiting out the pause is not needed any more.
+      this.debouncer.supersede();
+      return done(cached || null, 'cache');
+    }
     if (!(await this.debouncer.wait({ immediate: request.immediate === true, ...(signal ? { signal } : {}) }))) {
       return done(null, signal?.aborted ? 'cancelled' : 'superseded');
     }
     try {
-      const served = await this.backend.complete({ prefix, suffix, maxTokens, ...(request.header ? { header: request.header } : {}) }, request.adapter, signal);
+      const served = await this.backend.complete(
+        {
+          prefix,
+          suffix,
+          maxTokens,
+          ...(request.header ? { header: request.header } : {}),
+          ...(prefixFirstLine !== undefined ? { prefixFirstLine } : {}),
+          ...(contextTokens !== undefined ? { contextTokens } : {}),
+        },
+        request.adapter,
+        signal,
+      );
       if (served.result.generation.finish === 'cancelled' || signal?.aborted) return done(null, 'cancelled', served.elapsedMs);
       // Nothing worth showing is remembered too, so the same spot does not ask the model again.
       this.cache.put(key, served.result.text ?? '');
@@ -90,6 +112,12 @@ export class CompletionService {
       throw error;
     }
   }
+}
+
+function countNewlines(text: string, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** The last `max` characters of `text`, starting at a line start when the window cuts it. */

@@ -23,6 +23,8 @@ import { tensorSpecs, writeTinyModel } from '../unit/model/tinyModel';
 
 /** The setting's default (package.json tailor.completions.maxTokens). */
 export const MAX_TOKENS = 64;
+/** The setting's default (package.json tailor.completions.contextTokens). */
+export const CONTEXT_TOKENS = 1024;
 
 export interface SpotRequest {
   /** Absolute path of the file. */
@@ -110,7 +112,8 @@ export async function prepareCompletionFixture(dir: string, storeDir: string, re
           const expected: Record<string, string> = {};
           let ok = true;
           for (const id of [null, ...byId.keys()]) {
-            const r = await completer.complete({ prefix: text.slice(0, offset), suffix: text.slice(offset), header, adapterId: id, maxTokens: MAX_TOKENS });
+            // As the provider asks: the whole (short) file before the cursor, starting at line 0, default budgets.
+            const r = await completer.complete({ prefix: text.slice(0, offset), suffix: text.slice(offset), header, adapterId: id, maxTokens: MAX_TOKENS, prefixFirstLine: 0, contextTokens: CONTEXT_TOKENS });
             if (r.text === null || r.mode !== 'single-line' || r.text.length < 3 || !PRINTABLE.test(r.text) || r.text.includes('  ') || Object.values(expected).includes(r.text)) {
               ok = false;
               break;

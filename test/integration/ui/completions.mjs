@@ -39,6 +39,13 @@ async function runPalette(page, label) {
   await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first().click();
 }
 
+/** The end of the Tailor output channel's log file in a code-server scratch folder. */
+export function tailorLog(scratch, lines = 30) {
+  const logs = path.join(scratch, 'user-data', 'logs');
+  const found = fs.existsSync(logs) ? fs.readdirSync(logs, { recursive: true }).filter((f) => /Tailor\.log$/.test(String(f))) : [];
+  return found.map((f) => fs.readFileSync(path.join(logs, String(f)), 'utf8').split('\n').slice(-lines).join('\n')).join('\n') || '(no Tailor log found)';
+}
+
 export async function run() {
   const { writeFixtureWorkspace } = require(path.join(repoRoot, 'out', 'test', 'integration', 'fixtures.js'));
   const { prepareCompletionFixture } = require(path.join(repoRoot, 'out', 'test', 'integration', 'completionFixture.js'));
@@ -128,8 +135,12 @@ export async function run() {
     await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: 30_000 });
     await page.locator('.monaco-editor textarea').first().focus().catch(() => {});
 
-    // 1. The base model's completion, accepted with Tab and saved.
-    await waitFor('the Tailor status bar item', async () => ({ ok: (await statusItem.count()) > 0, seen: await statusItem.count() }));
+    // 1. The base model's completion, accepted with Tab and saved. The model loads when the editor opens; the
+    // status bar says when it is ready.
+    await waitFor('the Tailor status bar item ready', async () => {
+      const seen = (await statusItem.count()) > 0 ? await statusLabel() : '';
+      return { ok: /, ready$/.test(seen), seen };
+    });
     await typeAndSee(spot.expected.base, 'base model');
     const label = await statusLabel();
     assert.match(label, /base model/, `status bar: ${label}`);
@@ -173,6 +184,7 @@ export async function run() {
     const shot = await saveScreenshot(page, 'ui-completions');
     if (shot) console.error(`complete: screenshot of the failure: ${shot}`);
     console.error(`complete: code-server log (last lines):\n${wb.server.output.slice(-20).join('\n')}`);
+    console.error(`complete: the extension's log (last lines):\n${tailorLog(wb.scratch)}`);
     throw error;
   } finally {
     await wb.dispose();

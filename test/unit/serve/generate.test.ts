@@ -72,6 +72,14 @@ describe('generation', () => {
     assert.notDeepEqual(tuned.tokenIds, base.tokenIds);
     const again = await gen.generate({ promptIds: prompt, maxTokens: 8 });
     assert.deepEqual(again.tokenIds, base.tokenIds, 'switching back needs no reload and gives the base tokens');
+    assert.equal(again.reusedTokens, prompt.length - 1, 'switching back reuses the base model’s cache');
+    const tunedAgain = await gen.generate({ promptIds: prompt, maxTokens: 8, adapter });
+    assert.equal(tunedAgain.reusedTokens, prompt.length - 1, 'and the adapter’s');
+    assert.deepEqual(tunedAgain.tokenIds, tuned.tokenIds);
+    // A third adapter evicts the least recently used cache (the base model's): only two are kept.
+    const other = randomAdapter(model.config, { rank: 4, seed: 3, std: 0.4 });
+    await gen.generate({ promptIds: prompt, maxTokens: 8, adapter: other });
+    assert.equal((await gen.generate({ promptIds: prompt, maxTokens: 8 })).reusedTokens, 0);
   });
 
   it('stops at stop tokens and stop strings, and when cancelled', async () => {

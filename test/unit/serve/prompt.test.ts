@@ -280,6 +280,28 @@ describe('stop tokens', () => {
 });
 
 describe('token budgets', () => {
+  it('takeLines aligned: the prompt starts at a line number that is a multiple of `every`', () => {
+    const text = Array.from({ length: 40 }, (_, i) => `l${String(i).padStart(2, '0')}\n`).join('') + 'cur';
+    // Each line is 4 tokens; a budget of 60 fits 14 whole lines and the cursor line: l26 on; aligned to 8 lines → l32.
+    const aligned = takeLines(QWEN, text, 60, 'end', { align: { firstLine: 0, every: 8 } });
+    assert.ok(aligned.text.startsWith('l32\n'), aligned.text.slice(0, 8));
+    assert.ok(aligned.text.endsWith('cur'));
+    // The document's line numbers count: the same text starting at line 5 aligns to l27 (line 32 of the document).
+    assert.ok(takeLines(QWEN, text, 60, 'end', { align: { firstLine: 5, every: 8 } }).text.startsWith('l27\n'));
+    // Typing on the cursor line keeps the start put until the budget forces a whole step.
+    for (const typed of ['c', 'cu', 'curs', 'cursor']) {
+      assert.ok(takeLines(QWEN, text.slice(0, -3) + typed, 60, 'end', { align: { firstLine: 0, every: 8 } }).text.startsWith('l32\n'), typed);
+    }
+    // Never drops the cursor line.
+    assert.equal(takeLines(QWEN, 'a\nb\ncursor', 3, 'end', { align: { firstLine: 1, every: 16 } }).text, 'cursor');
+  });
+
+  it('takeLines uses the given line counter', () => {
+    const seen: string[] = [];
+    takeLines(QWEN, 'aaa\nbbb\ncc', 7, 'end', { count: (l) => (seen.push(l), l.length) });
+    assert.deepEqual(seen, ['cc', 'bbb\n', 'aaa\n']);
+  });
+
   it('takeLines from the end: whole lines back from the cursor line while they fit', () => {
     assert.deepEqual(takeLines(QWEN, 'aaa\nbbb\ncc', 7, 'end'), { text: 'bbb\ncc', ids: t('bbb\ncc') });
     assert.deepEqual(takeLines(QWEN, 'aaa\nbbb\ncc', 10, 'end'), { text: 'aaa\nbbb\ncc', ids: t('aaa\nbbb\ncc') });

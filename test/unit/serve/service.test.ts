@@ -163,6 +163,30 @@ describe('CompletionService', () => {
     assert.equal(env.backend.calls.length, 1);
   });
 
+  it('a cache hit supersedes an older request still waiting out the pause', async () => {
+    const env = setup();
+    await answered(env, request());
+    const waiting = env.service.suggest(request({ prefix: 'something else ' }));
+    const hit = await env.service.suggest(request());
+    assert.equal(hit.source, 'cache');
+    assert.equal((await waiting).source, 'superseded');
+    env.timers.fireAll();
+    assert.equal(env.backend.calls.length, 1, 'the superseded request never reached the backend');
+  });
+
+  it('passes the prefix’s first line (moved down by the lines its window drops) and the context budget', async () => {
+    const backend = new FakeBackend();
+    const timers = new ManualTimers();
+    const service = new CompletionService(backend, { debounceMs: () => 0, maxTokens: () => 64, contextTokens: () => 777, modelKey: () => 'm', timers });
+    await service.suggest(request({ prefix: 'short\n  return ', prefixFirstLine: 32 }));
+    assert.equal(backend.calls[0]!.request.prefixFirstLine, 32);
+    assert.equal(backend.calls[0]!.request.contextTokens, 777);
+    const long = `${'x'.repeat(PREFIX_CHARS)}\nline two\n  return `;
+    await service.suggest(request({ prefix: long, prefixFirstLine: 48 }));
+    assert.equal(backend.calls[1]!.request.prefix, 'line two\n  return ');
+    assert.equal(backend.calls[1]!.request.prefixFirstLine, 49, 'one line dropped by the window');
+  });
+
   it('remembers that there was nothing worth showing', async () => {
     const env = setup();
     env.backend.reply = () => null;
