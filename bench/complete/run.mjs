@@ -50,7 +50,7 @@
 // Threads: ORT intra-op `--threads` (default 2: this machine has 2 cores), llama.cpp the same.
 // Prints one JSON object on stdout (also written to bench/results/complete-<date>.json) and a table on stderr.
 //
-//   node bench/complete/run.mjs [--model <dir>] [--threads 2] [--debounce 120] [--max-tokens 64] [--sessions 8]
+//   node bench/complete/run.mjs [--model <dir>] [--threads 2] [--debounce 120] [--max-tokens 64] [--context-tokens 1024] [--sessions 8]
 //                               [--seed 1] [--switch-rounds 8] [--files a.ts,b.ts] [--no-peer]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -129,6 +129,7 @@ function parseOptions() {
       threads: { type: 'string', default: '2' },
       debounce: { type: 'string', default: '120' },
       'max-tokens': { type: 'string', default: '64' },
+      'context-tokens': { type: 'string', default: '1024' },
       sessions: { type: 'string', default: '8' },
       seed: { type: 'string', default: '1' },
       'switch-rounds': { type: 'string', default: '8' },
@@ -146,6 +147,7 @@ function parseOptions() {
     threads: int('threads', 1),
     debounceMs: int('debounce', 0),
     maxTokens: int('max-tokens', 1),
+    contextTokens: int('context-tokens', 64),
     sessions: int('sessions', 1),
     seed: int('seed', 0),
     switchRounds: int('switch-rounds', 1),
@@ -352,11 +354,26 @@ async function openMode(mode, model, options) {
     },
     clearTimeout: (handle) => clearTimeout(handle),
   };
-  runner.service = new CompletionService(backend, { debounceMs: () => options.debounceMs, maxTokens: () => options.maxTokens, modelKey: () => info.fingerprint, timers });
+  runner.service = new CompletionService(backend, { debounceMs: () => options.debounceMs, maxTokens: () => options.maxTokens, contextTokens: () => options.contextTokens, modelKey: () => info.fingerprint, timers });
   return runner;
 }
 
 /** One session replayed through a mode's CompletionService, keystroke by keystroke with real timers. */
+/** The text before the cursor as src/editor/completions.ts takes it from the document, and its first line's number. */
+function providerPrefix(before) {
+  const { PREFIX_CHARS } = out('src/serve/service.js');
+  const { PREFIX_ALIGN_LINES } = out('src/serve/fimPrompt.js');
+  if (before.length <= PREFIX_CHARS) return { prefix: before, firstLine: 0 };
+  const cut = before.length - PREFIX_CHARS;
+  const lineStarts = [0];
+  for (let i = before.indexOf('\n'); i >= 0; i = before.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const cursorLine = lineStarts.length - 1;
+  let cutLine = lineStarts.findIndex((start) => start >= cut);
+  if (cutLine < 0) cutLine = cursorLine;
+  const firstLine = Math.min(cursorLine, Math.ceil(cutLine / PREFIX_ALIGN_LINES) * PREFIX_ALIGN_LINES);
+  return { prefix: before.slice(lineStarts[firstLine]), firstLine };
+}
+
 async function replaySession(runner, session, count) {
   const t0 = performance.now();
   const { mode, records, service } = runner;
@@ -367,7 +384,8 @@ async function replaySession(runner, session, count) {
     if (previous && previous.endedAt === undefined) previous.abortedAt = performance.now();
     controller?.abort(); // VS Code cancels the previous request's token when it asks again.
     controller = new AbortController();
-    const prefix = session.before + session.typed.slice(0, typedCount);
+    // As the provider sends it: from a line whose number is a multiple of PREFIX_ALIGN_LINES, within PREFIX_CHARS.
+    const { prefix, firstLine } = providerPrefix(session.before + session.typed.slice(0, typedCount));
     const suffix = session.after; // the rest of the line was deleted: what follows is the next line on
     const linePrefix = prefix.slice(prefix.lastIndexOf('\n') + 1);
     const rec = { session: session.index, kind, typed: typedCount, immediate: linePrefix.trim() === '', adapter: mode.adapter?.id ?? null };
@@ -377,7 +395,7 @@ async function replaySession(runner, session, count) {
     runner.arming = rec;
     rec.startedAt = performance.now();
     const p = service
-      .suggest({ document: session.uri, prefix, suffix, header: session.header, adapter: mode.adapter, immediate: rec.immediate }, controller.signal)
+      .suggest({ document: session.uri, prefix, suffix, header: session.header, adapter: mode.adapter, immediate: rec.immediate, prefixFirstLine: firstLine }, controller.signal)
       .then(
         (outcome) => {
           rec.endedAt = performance.now();
@@ -532,7 +550,7 @@ async function switchBench(model, sessions, adapters, options) {
   const refs = { A: adapters.A, B: adapters.B, base: null };
   const ask = async (key, prompt, fresh) => {
     const t = performance.now();
-    const served = await client.complete({ ...prompt, maxTokens: 1, header: fresh ? freshHeader() : s.header }, refs[key]);
+    const served = await client.complete({ ...prompt, maxTokens: 1, contextTokens: options.contextTokens, header: fresh ? freshHeader() : s.header }, refs[key]);
     return { hostMs: performance.now() - t, workerMs: served.elapsedMs, reused: served.result.generation.reusedTokens, prompt: served.result.generation.promptTokens };
   };
   // Warm-up with the base model on both prompts.
@@ -596,14 +614,10 @@ async function switchBench(model, sessions, adapters, options) {
 
 // ------------------------------------------------------------------------------------------------------------ peer
 
-/** The prompt ids the worker built for a request, rebuilt here with the Completer's budgets (checked against it). */
+/** The prompt ids the worker built for a request: the Completer's own prompt builder. */
 function promptIdsOf(tokenizer, config, request) {
-  const { buildCompletionPrompt } = out('src/serve/fimPrompt.js');
-  const contextTokens = Math.min(2048, config.maxPositionEmbeddings);
-  const maxTokens = Math.max(1, Math.min(request.maxTokens, contextTokens >> 1));
-  const room = contextTokens - maxTokens - 32;
-  const suffixTokens = Math.floor(room / 4);
-  return buildCompletionPrompt(tokenizer, { prefix: request.prefix, suffix: request.suffix, prefixTokens: room - suffixTokens, suffixTokens, ...(request.header ? { header: request.header } : {}), eosTokenIds: config.eosTokenIds ?? [] }).ids;
+  const { requestPrompt } = out('src/serve/completer.js');
+  return requestPrompt(tokenizer, config.maxPositionEmbeddings, request, { eosTokenIds: config.eosTokenIds ?? [] }).prompt.ids;
 }
 
 async function peerBench(model, run, options) {
@@ -789,7 +803,7 @@ async function main() {
       ...gitState(),
       machine: { cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, totalMemMiB: Math.round(os.totalmem() / 2 ** 20), node: process.version, platform: `${process.platform}-${process.arch}`, loadavgBefore, loadavgAfter: os.loadavg().map((x) => round(x, 2)) },
       model: { kind: model.kind, name: model.label, dir: model.modelDir, note: model.note, fingerprint: loaded.fingerprint, parameters: model.parameters ?? null, shape: model.shape ?? null, fimStyle: runs.off.info.fimStyle },
-      settings: { threads: options.threads, device: 'cpu', debounceMs: options.debounceMs, maxTokens: options.maxTokens, seed: options.seed, sessions: options.sessions, switchRounds: options.switchRounds, typing: TYPING, adapter: { ...ADAPTER, targets: 'all seven' }, statistic: 'p50/p95 by linear interpolation; "request to items" = suggest() call to its resolution, debounce included' },
+      settings: { threads: options.threads, device: 'cpu', debounceMs: options.debounceMs, maxTokens: options.maxTokens, contextTokens: options.contextTokens, seed: options.seed, sessions: options.sessions, switchRounds: options.switchRounds, typing: TYPING, adapter: { ...ADAPTER, targets: 'all seven' }, statistic: 'p50/p95 by linear interpolation; "request to items" = suggest() call to its resolution, debounce included' },
       replay: {
         sessions: sessions.length,
         keystrokes: sessions.reduce((n, s) => n + s.typed.length, 0),

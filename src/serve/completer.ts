@@ -4,7 +4,7 @@
  * Adapters are looked up by id for each request, so a switch is just a different id on the next request.
  */
 import type { LoraAdapter } from '../model/types';
-import { buildCompletionPrompt, type PromptHeader, type PromptTokenizer } from './fimPrompt';
+import { buildCompletionPrompt, type BudgetedPrompt, type PromptHeader, type PromptTokenizer } from './fimPrompt';
 import type { Generator, GenerateResult } from './generate';
 import { CompletionStopper, cursorContext, finishSuggestion, type CompletionMode } from './rules';
 
@@ -39,6 +39,41 @@ export interface CompleterOptions {
   eosTokenIds?: readonly number[];
 }
 
+/**
+ * The prompt of a request, within the model's context: the context budget (the request's, capped by the model's),
+ * the completion's tokens, 32 for the header and FIM tokens, then the text — up to a quarter of it (at most 512
+ * tokens) after the cursor, since everything after the cursor is computed again on each keystroke, and the rest
+ * before it. Exported for the benchmark's peer, which must feed llama.cpp the very same ids.
+ */
+export function requestPrompt(
+  tokenizer: PromptTokenizer,
+  maxPositions: number,
+  request: Omit<CompletionRequest, 'adapterId'>,
+  options: { defaultContext?: number; eosTokenIds?: readonly number[]; count?: (line: string) => number } = {},
+): { prompt: BudgetedPrompt; maxTokens: number } {
+  const context = Math.max(64, Math.min(request.contextTokens ?? options.defaultContext ?? 2048, maxPositions));
+  const maxTokens = Math.max(1, Math.min(request.maxTokens, context >> 1));
+  const room = context - maxTokens - 32;
+  const suffixTokens = Math.min(512, Math.floor(room / 4));
+  const build = (prefixTokens: number) =>
+    buildCompletionPrompt(tokenizer, {
+      prefix: request.prefix,
+      suffix: request.suffix,
+      prefixTokens,
+      suffixTokens,
+      ...(options.count ? { count: options.count } : {}),
+      ...(request.header ? { header: request.header } : {}),
+      ...(request.prefixFirstLine !== undefined ? { prefixFirstLine: request.prefixFirstLine } : {}),
+      eosTokenIds: options.eosTokenIds ?? [],
+    });
+  let prompt = build(room - suffixTokens);
+  // A long file path (the header) can take more than the room left for it: the prefix gives way.
+  const over = prompt.ids.length - (context - maxTokens);
+  if (over > 0) prompt = build(Math.max(1, room - suffixTokens - over));
+  if (prompt.ids.length > context - maxTokens) prompt = { ...prompt, ids: prompt.ids.slice(prompt.ids.length - (context - maxTokens)) };
+  return { prompt, maxTokens };
+}
+
 export class Completer {
   private readonly contextTokens: number;
   /** Tokens per line of text, remembered: the lines around the cursor are counted again on every keystroke. */
@@ -56,34 +91,17 @@ export class Completer {
   async complete(request: CompletionRequest, signal?: AbortSignal): Promise<CompletionResult> {
     const ctx = cursorContext(request.prefix, request.suffix);
     const stopper = new CompletionStopper(ctx, request.mode);
-    const context = Math.max(64, Math.min(request.contextTokens ?? this.contextTokens, this.generator.config.maxPositionEmbeddings));
-    const maxTokens = Math.max(1, Math.min(request.maxTokens, context >> 1));
-    // Room for the header and FIM tokens, then the text: up to a quarter (at most 512 tokens) after the cursor —
-    // everything after the cursor is computed again on each keystroke — and the rest before it.
-    const room = context - maxTokens - 32;
-    const suffixTokens = Math.min(512, Math.floor(room / 4));
     if (this.lineTokens.size > 20_000) this.lineTokens.clear();
     const count = (line: string) => {
       let n = this.lineTokens.get(line);
       if (n === undefined) this.lineTokens.set(line, (n = this.tokenizer.encode(line, { plain: true }).length));
       return n;
     };
-    const build = (prefixTokens: number) =>
-      buildCompletionPrompt(this.tokenizer, {
-        prefix: request.prefix,
-        suffix: request.suffix,
-        prefixTokens,
-        suffixTokens,
-        count,
-        ...(request.header ? { header: request.header } : {}),
-        ...(request.prefixFirstLine !== undefined ? { prefixFirstLine: request.prefixFirstLine } : {}),
-        eosTokenIds: this.options.eosTokenIds ?? [],
-      });
-    let prompt = build(room - suffixTokens);
-    // A long file path (the header) can take more than the room left for it: the prefix gives way.
-    const over = prompt.ids.length - (context - maxTokens);
-    if (over > 0) prompt = build(Math.max(1, room - suffixTokens - over));
-    if (prompt.ids.length > context - maxTokens) prompt = { ...prompt, ids: prompt.ids.slice(prompt.ids.length - (context - maxTokens)) };
+    const { prompt, maxTokens } = requestPrompt(this.tokenizer, this.generator.config.maxPositionEmbeddings, request, {
+      defaultContext: this.contextTokens,
+      eosTokenIds: this.options.eosTokenIds ?? [],
+      count,
+    });
     const adapter = request.adapterId === null ? null : await this.adapterById(request.adapterId);
     let cut = -1;
     const stopped = new AbortController();
