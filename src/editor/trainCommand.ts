@@ -91,7 +91,7 @@ export async function trainAdapterCommand(ctx: TailorContext, arg?: unknown): Pr
 async function showSummary(ctx: TailorContext, summary: CorpusSummary, folder: vscode.WorkspaceFolder, corpus: Corpus): Promise<void> {
   // A report panel already open on this folder ("Mine Again") shows the new corpus at once.
   ctx.corpusPanels.noteMined(folder, corpus);
-  const detail = `${summaryText(summary)}\n\n${estimate()}`;
+  const detail = `${summaryText(summary)}\n\n${await ctx.training.estimate(folder, summary)}`;
   const title = summary.tooSmall ? `Tailor: ${summary.folder} is too small to train on` : `Tailor: corpus of ${summary.folder}`;
   const show = summary.tooSmall ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   const choice = await show(title, { modal: true, detail }, ...(summary.tooSmall ? [] : [START_TRAINING]), 'Show Files');
@@ -103,12 +103,4 @@ async function showSummary(ctx: TailorContext, summary: CorpusSummary, folder: v
   } else if (choice !== START_TRAINING) return;
   ctx.monitor.show(true);
   await ctx.training.train(folder, summary);
-}
-
-/** What the run will take, from the settings (training stops at the budget whatever the corpus size). */
-function estimate(): string {
-  const minutes = vscode.workspace.getConfiguration('tailor.training').get<number>('timeBudgetMinutes', 10);
-  const device = vscode.workspace.getConfiguration('tailor.engine').get<string>('device', 'auto');
-  const where = device === 'auto' ? 'the GPU when one is usable, else the CPU' : device === 'cpu' ? 'the CPU' : `the GPU (${device})`;
-  return `Training takes at most ${minutes} min (tailor.training.timeBudgetMinutes) on ${where}; a small folder finishes sooner.`;
 }

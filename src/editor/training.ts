@@ -11,12 +11,16 @@ import { isCancelled, TailorError } from '../errors';
 import { TARGET_MODULES, type TargetModule } from '../model/types';
 import type { DeviceSetting } from '../runtime/engine';
 import { initialMonitorState, isRunning, reduceMonitor, type MonitorEvent, type MonitorResult, type MonitorState } from '../train/monitor';
+import { estimateTraining } from '../train/estimate';
 import type { TrainJobSettings } from '../train/types';
+import { chooseProvider, systemProbe } from '../runtime/deviceProbe';
 import { runInWorker } from '../train/workerClient';
 import { mineSettings } from './settings';
 import { chooseModelDirectory, type Serving } from './serving';
 
 const LAST_KEY = 'tailor.lastTraining';
+/** Measured training speed by model directory and provider (globalState): what estimates quote. */
+const SPEED_KEY = 'tailor.trainingSpeed';
 
 /** The training job's settings from the user's settings. */
 export function trainSettings(folder: vscode.WorkspaceFolder, deps: { modelDir: string; storeDir: string; storage: string; scanWorker: string }): TrainJobSettings {
@@ -56,6 +60,7 @@ export class TrainingController implements vscode.Disposable {
   readonly onEvent = this.emitter.event;
   /** The folder's adapter before the last run made the new one active (for Undo). */
   private previous: { folder: string; adapterId: string | null } | null = null;
+  private readonly devices = new Map<DeviceSetting, Promise<{ provider: string; reason: string }>>();
 
   constructor(
     private readonly extension: vscode.ExtensionContext,
@@ -143,6 +148,7 @@ export class TrainingController implements vscode.Disposable {
               this.apply({ type: 'cancelled', message: 'Training was cancelled. Its checkpoint is kept: training again continues from it.' });
               return null;
             }
+            if (result.training.elapsedMs > 0) this.recordSpeed(modelDir, result.engine.provider, settings.lora.rank, (result.training.trainedTokens / result.training.elapsedMs) * 1000);
             const record = result.adapter;
             const outcome: MonitorResult = {
               adapterId: record.id,
@@ -184,6 +190,45 @@ export class TrainingController implements vscode.Disposable {
       await this.setBusy(false);
       await vscode.commands.executeCommand('setContext', 'tailor.training', false);
     }
+  }
+
+  /** The summary's line on how long training will take (see src/train/estimate.ts). */
+  async estimate(folder: vscode.WorkspaceFolder, corpus: CorpusSummary): Promise<string> {
+    let modelDir: string;
+    try {
+      modelDir = this.serving.modelDir();
+    } catch (error) {
+      return (error as TailorError).message;
+    }
+    const settings = trainSettings(folder, { modelDir, storeDir: this.serving.store.root, storage: this.extension.globalStorageUri.fsPath, scanWorker: this.workerScript });
+    const choice = await this.deviceChoice(settings.device);
+    const speeds = this.extension.globalState.get<Record<string, number>>(SPEED_KEY, {});
+    const measured = speeds[`${modelDir}|${choice.provider}|${settings.lora.rank}`];
+    return estimateTraining({
+      corpus,
+      sequence: settings.sequence,
+      batch: settings.batch,
+      accumulation: settings.accumulation,
+      budgetMs: settings.budgetMs ?? 10 * 60_000,
+      ...(settings.steps !== undefined ? { steps: settings.steps } : {}),
+      ...(measured !== undefined ? { measuredTokensPerSecond: measured } : {}),
+      device: choice.provider === 'cpu' ? `the CPU (${choice.reason})` : `the GPU (${choice.reason})`,
+    }).text;
+  }
+
+  private deviceChoice(setting: DeviceSetting): Promise<{ provider: string; reason: string }> {
+    // Asked once per window and setting: the WebGPU probe starts a process.
+    const known = this.devices.get(setting);
+    if (known) return known;
+    const choice = chooseProvider(setting, systemProbe()).catch((error: unknown) => ({ provider: 'cpu', reason: (error as Error).message }));
+    this.devices.set(setting, choice);
+    return choice;
+  }
+
+  private recordSpeed(modelDir: string, provider: string, rank: number, tokensPerSecond: number): void {
+    if (!(tokensPerSecond > 0)) return;
+    const speeds = this.extension.globalState.get<Record<string, number>>(SPEED_KEY, {});
+    void this.extension.globalState.update(SPEED_KEY, { ...speeds, [`${modelDir}|${provider}|${rank}`]: tokensPerSecond });
   }
 
   cancel(): boolean {

@@ -72,7 +72,7 @@ export async function checkSummaryDialog(dialog, { folder, language }) {
   assert.ok(Number(files[1]) > 0, 'some files to train on');
   assert.match(text, new RegExp(`Languages: [^\\n]*\\b${language}\\b`), `the dialog should name ${language}:\n${text}`);
   assert.match(text, /Split: \d+ training files/);
-  assert.match(text, /Training takes at most \d+ min/);
+  assert.match(text, /Training runs on the (?:CPU|GPU)|Tailor has no base model/);
   return text;
 }
 
