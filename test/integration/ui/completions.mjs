@@ -12,20 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { artifactsDir, openWorkbench, repoRoot, saveScreenshot } from '../host/codeServer.mjs';
-import { plain, waitForPaletteEntry } from './palette.mjs';
+import { plain, waitFor, waitForPaletteEntry } from './palette.mjs';
 
 const require = createRequire(import.meta.url);
-
-async function waitFor(what, probe, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await probe();
-    if (last.ok) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs / 1000} s (last seen: ${JSON.stringify(last.seen)})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** The ghost text the editor shows now ('' when none). */
 async function ghostText(page) {

@@ -112,3 +112,18 @@ export async function showFiles(page, dialog, folder) {
   }
   return { via: viaPanel ? `the "Corpus of ${folder}" panel, then "Open as Text"` : 'the text report', text: await checkReportEditor(page, folder) };
 }
+
+/**
+ * Polls `probe` until it answers `{ ok: true }`; throws after `timeoutMs` with what it saw last, or at once when it
+ * answers `{ fatal: "why" }`. A probe that throws (an element detached mid-read) is asked again.
+ */
+export async function waitFor(what, probe, timeoutMs = 60_000, everyMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = await probe().catch((e) => ({ ok: false, seen: String(e?.message ?? e).split('\n')[0] }));
+    if (last.fatal) throw new Error(`${what}: ${last.fatal}`);
+    if (last.ok) return last;
+    if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs / 1000} s (last seen: ${JSON.stringify(last.seen)})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

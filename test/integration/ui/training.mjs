@@ -12,21 +12,10 @@ import * as path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { artifactsDir, openWorkbench, repoRoot, saveScreenshot } from '../host/codeServer.mjs';
-import { COMMAND_LABEL, plain, runFromPalette } from './palette.mjs';
+import { COMMAND_LABEL, plain, runFromPalette, waitFor } from './palette.mjs';
 
 const require = createRequire(import.meta.url);
 const STEPS = 400;
-
-async function waitFor(what, probe, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await probe().catch((e) => ({ ok: false, seen: String(e?.message ?? e).split('\n')[0] }));
-    if (last.ok) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs / 1000} s (last seen: ${JSON.stringify(last.seen)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** The monitor webview's content frame (VS Code nests it in two iframes). */
 async function monitorFrame(page) {
@@ -36,7 +25,7 @@ async function monitorFrame(page) {
       if (title && /Training on|Tailor training/.test(title)) return { ok: true, seen: title, frame };
     }
     return { ok: false, seen: page.frames().length };
-  });
+  }, 120_000);
   return found.frame;
 }
 
@@ -113,17 +102,17 @@ export async function run() {
       const s = await stat(frame, 'Step');
       const m = /^(\d+) \/ (\d+)$/.exec(s);
       return { ok: !!m && Number(m[1]) >= 1, seen: s, step: m ? Number(m[1]) : 0 };
-    });
+    }, 120_000);
     const later = await waitFor('the step counter advancing', async () => {
       const s = await stat(frame, 'Step');
       const m = /^(\d+) \/ (\d+)$/.exec(s);
       return { ok: !!m && Number(m[1]) > first.step + 2, seen: s, step: m ? Number(m[1]) : 0 };
-    });
+    }, 120_000);
     console.log(`train: monitor shows step ${first.seen}, then ${later.seen}`);
     const pixels = await waitFor('the loss chart drawing', async () => {
       const n = await drawnPixels(frame);
       return { ok: n > 200, seen: n };
-    });
+    }, 120_000);
     console.log(`train: the loss chart's canvas has ${pixels.seen} drawn pixels`);
     const mid = path.join(artifactsDir, 'monitor-mid-training.png');
     await page.screenshot({ path: mid });
@@ -147,7 +136,7 @@ export async function run() {
     await waitFor('the evaluation', async () => {
       const h = await frame.locator('section.evaluation h2').count();
       const status = plain((await frame.locator('.status').first().textContent()) ?? '');
-      if (/fail/i.test(status)) throw new Error(`training failed: ${status}`);
+      if (/fail/i.test(status)) return { fatal: `training failed: ${status}` };
       return { ok: h > 0, seen: `${status} / ${await stat(frame, 'Step')}` };
     }, 300_000);
     const evaluation = plain(await frame.locator('section.evaluation').first().innerText());
