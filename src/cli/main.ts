@@ -15,6 +15,7 @@ import { buildFimPrompt } from '../serve/fimPrompt';
 import { Generator } from '../serve/generate';
 import { runTrainJob, type TrainJobSettings } from '../train/trainJob';
 import { TARGET_MODULES, type TargetModule } from '../model/types';
+import { pretrain, PRETRAIN_USAGE } from './pretrain';
 
 const USAGE = `Usage: tailor <command> [options]
 
@@ -61,6 +62,7 @@ Commands:
       --out <file>           the .gguf file to write
       --type <f16|f32>       weight type of a model export (default f16)
 
+${PRETRAIN_USAGE}
   help               Show this help.
 `;
 
@@ -374,6 +376,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await complete(rest, io);
       case 'export':
         return await exportGguf(rest, io);
+      case 'pretrain':
+        return await pretrain(rest, io);
       case undefined:
       case 'help':
       case '--help':

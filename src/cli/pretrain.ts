@@ -1,0 +1,137 @@
+/**
+ * `tailor pretrain …`: the tools that make the embedded base model. `corpus` builds the pretraining corpus from
+ * the npm packages on this machine (permissive licences only, whole packages held out) and writes its manifest;
+ * `tokenizer` trains the byte-level BPE tokenizer on the corpus's training split.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import { TailorError } from '../errors';
+import { PieceCounter, tokenizerFiles, trainBpe } from '../pretrain/bpe';
+import { buildPretrainCorpus, findPackages, type CorpusDocument } from '../pretrain/corpus';
+
+export interface PretrainIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const PRETRAIN_USAGE = `  pretrain corpus [<node_modules>…]  Build the pretraining corpus from npm packages (MIT, ISC, BSD, Apache-2.0 only).
+      --out <dir>            where train.jsonl and heldout.jsonl go (default .cache/pretrain/corpus)
+      --manifest <file>      the corpus manifest, committed with the model (default models/corpus-manifest.json)
+  pretrain tokenizer        Train the byte-level BPE tokenizer on the corpus's training split.
+      --corpus <dir>         the corpus (default .cache/pretrain/corpus)
+      --out <dir>            where tokenizer.json and tokenizer_config.json go
+      --vocab <n>            learned tokens before the special ones (default 12000)
+      --max-mb <n>           read at most this much text (default 200)
+      --context <n>          model_max_length written to tokenizer_config.json (default 1024)
+`;
+
+class PretrainUsage extends Error {}
+
+function writeAtomic(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+async function corpus(args: string[], io: PretrainIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, manifest: { type: 'string' } } });
+  const roots = positionals.length ? positionals.map((p) => path.resolve(p)) : [path.resolve('node_modules')];
+  const outDir = path.resolve(values.out ?? path.join('.cache', 'pretrain', 'corpus'));
+  const manifestFile = path.resolve(values.manifest ?? path.join('models', 'corpus-manifest.json'));
+  const packages = findPackages(roots);
+  if (packages.length === 0) throw new TailorError('pretrain/no-packages', `No npm packages under ${roots.join(', ')}.`, 'Run npm ci first, or name node_modules folders that exist.');
+  fs.mkdirSync(outDir, { recursive: true });
+  const files = { train: path.join(outDir, 'train.jsonl'), heldout: path.join(outDir, 'heldout.jsonl') };
+  const fds = { train: fs.openSync(`${files.train}.tmp`, 'w'), heldout: fs.openSync(`${files.heldout}.tmp`, 'w') };
+  let done = 0;
+  let result;
+  try {
+    result = await buildPretrainCorpus(packages, (split, doc: CorpusDocument) => fs.writeSync(fds[split], JSON.stringify(doc) + '\n'), {
+      onPackage: (p, kept) => {
+        done++;
+        if (done % 50 === 0 || done === packages.length) io.err(`${done}/${packages.length} packages (${p.name}: ${kept} files)\n`);
+      },
+    });
+  } finally {
+    fs.closeSync(fds.train);
+    fs.closeSync(fds.heldout);
+  }
+  fs.renameSync(`${files.train}.tmp`, files.train);
+  fs.renameSync(`${files.heldout}.tmp`, files.heldout);
+  const sum = (split: string) => result.manifest.filter((m) => m.split === split).reduce((a, m) => ({ packages: a.packages + 1, files: a.files + m.files, bytes: a.bytes + m.bytes }), { packages: 0, files: 0, bytes: 0 });
+  const totals = { train: sum('train'), heldout: sum('heldout') };
+  writeAtomic(
+    manifestFile,
+    JSON.stringify({ description: 'Sources of the embedded model’s pretraining corpus: npm packages under permissive licences, mined by Tailor. Rebuild with `tailor pretrain corpus`.', totals, packages: result.manifest, skipped: result.skipped }, null, 2) + '\n',
+  );
+  io.out(
+    `corpus: ${totals.train.packages} packages, ${totals.train.files} files, ${(totals.train.bytes / 1e6).toFixed(1)} MB for training; ${totals.heldout.packages} packages, ${totals.heldout.files} files, ${(totals.heldout.bytes / 1e6).toFixed(1)} MB held out; ${result.skipped.length} packages left out\n` +
+      `wrote ${files.train}, ${files.heldout} and ${manifestFile}\n`,
+  );
+  return 0;
+}
+
+async function tokenizer(args: string[], io: PretrainIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { corpus: { type: 'string' }, out: { type: 'string' }, vocab: { type: 'string' }, 'max-mb': { type: 'string' }, context: { type: 'string' } },
+  });
+  if (positionals.length) throw new PretrainUsage(`tailor pretrain tokenizer takes no positional arguments (got "${positionals[0]}").`);
+  if (!values.out) throw new PretrainUsage('tailor pretrain tokenizer needs --out <dir>.');
+  const vocab = Number(values.vocab ?? 12000);
+  const maxBytes = Number(values['max-mb'] ?? 200) * 1e6;
+  const context = Number(values.context ?? 1024);
+  if (!Number.isInteger(vocab) || vocab < 256 || vocab > 200_000) throw new PretrainUsage(`--vocab must be a whole number from 256 to 200000, not "${values.vocab}".`);
+  if (!(maxBytes > 0)) throw new PretrainUsage(`--max-mb must be a positive number, not "${values['max-mb']}".`);
+  const train = path.join(path.resolve(values.corpus ?? path.join('.cache', 'pretrain', 'corpus')), 'train.jsonl');
+  if (!fs.existsSync(train)) throw new TailorError('pretrain/no-corpus', `There is no ${train}.`, 'Build the corpus first: tailor pretrain corpus.');
+  const counter = new PieceCounter();
+  let docs = 0;
+  const lines = readline.createInterface({ input: fs.createReadStream(train, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line) continue;
+    let doc: CorpusDocument;
+    try {
+      doc = JSON.parse(line) as CorpusDocument;
+    } catch {
+      throw new TailorError('pretrain/corpus-corrupt', `${train} has a line that is not JSON (document ${docs + 1}).`, 'Build the corpus again: tailor pretrain corpus.');
+    }
+    counter.add(doc.text);
+    docs++;
+    if (counter.bytes >= maxBytes) break;
+  }
+  lines.close();
+  io.err(`read ${docs} documents (${(counter.bytes / 1e6).toFixed(1)} MB), ${counter.counts.size} distinct pieces; learning ${vocab - 256} merges…\n`);
+  const started = Date.now();
+  const bpe = trainBpe(counter.counts, vocab, { onProgress: (m) => m % 2000 === 0 && io.err(`  ${m} merges, ${((Date.now() - started) / 1000).toFixed(0)} s\n`) });
+  const files = tokenizerFiles(bpe, { modelMaxLength: context });
+  const out = path.resolve(values.out);
+  writeAtomic(path.join(out, 'tokenizer.json'), JSON.stringify(files.tokenizerJson, null, 2) + '\n');
+  writeAtomic(path.join(out, 'tokenizer_config.json'), JSON.stringify(files.tokenizerConfig, null, 2) + '\n');
+  io.out(`tokenizer: ${files.vocabSize} tokens (${bpe.merges.length} merges) in ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${out}/tokenizer.json\n`);
+  return 0;
+}
+
+export async function pretrain(args: string[], io: PretrainIo): Promise<number> {
+  const [sub, ...rest] = args;
+  try {
+    switch (sub) {
+      case 'corpus':
+        return await corpus(rest, io);
+      case 'tokenizer':
+        return await tokenizer(rest, io);
+      default:
+        throw new PretrainUsage(sub ? `Unknown pretrain step "${sub}".` : 'tailor pretrain needs a step: corpus or tokenizer.');
+    }
+  } catch (error) {
+    if (error instanceof PretrainUsage) {
+      io.err(`tailor: ${error.message}\n\n${PRETRAIN_USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The pretraining corpus of the embedded model: source code shipped inside npm packages that are on this machine,
+ * kept only when the package's licence (read from its package.json) is permissive — MIT, ISC, BSD, 0BSD or
+ * Apache-2.0; an OR expression needs one of them, an AND expression all. Each package is mined with Tailor's own
+ * miner (secrets, generated, minified, binary, data and duplicates left out; the built-in excludes are off, since
+ * packages ship their code in dist/ and lib/), and whole packages are held out for evaluation by a hash of their
+ * name. The corpus is rebuilt by `tailor pretrain corpus`, never committed; its manifest (every package: name,
+ * version, licence, split, files, bytes) is.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mineWorkspace } from '../corpus';
+
+export const PERMISSIVE = new Set(['MIT', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'Apache-2.0']);
+
+/** Languages the embedded model learns. */
+export const PRETRAIN_LANGUAGES = new Set(['TypeScript', 'JavaScript', 'Python', 'TSX', 'JSX']);
+
+export interface PackageSource {
+  name: string;
+  version: string;
+  license: string;
+  dir: string;
+}
+
+export interface ManifestEntry {
+  name: string;
+  version: string;
+  license: string;
+  split: 'train' | 'heldout';
+  files: number;
+  bytes: number;
+  languages: Record<string, number>;
+}
+
+/** The package.json licence as one SPDX expression, or '' when it names none. */
+export function licenseOf(pkg: Record<string, unknown>): string {
+  const l = pkg.license;
+  if (typeof l === 'string') return l.trim();
+  if (l && typeof l === 'object' && typeof (l as { type?: unknown }).type === 'string') return (l as { type: string }).type.trim();
+  const ls = pkg.licenses;
+  if (Array.isArray(ls)) {
+    const types = ls.map((x) => (x && typeof x === 'object' ? (x as { type?: unknown }).type : x)).filter((t): t is string => typeof t === 'string');
+    return types.length > 1 ? `(${types.join(' OR ')})` : (types[0] ?? '');
+  }
+  return '';
+}
+
+/** Whether an SPDX expression allows using the code: `A OR B` needs one permissive side, `A AND B` both. */
+export function isPermissive(spdx: string): boolean {
+  const s = spdx.trim().replace(/^\((.*)\)$/, '$1').trim();
+  if (!s) return false;
+  if (/\s+OR\s+/i.test(s)) return s.split(/\s+OR\s+/i).some((part) => isPermissive(part));
+  if (/\s+AND\s+/i.test(s)) return s.split(/\s+AND\s+/i).every((part) => isPermissive(part));
+  return PERMISSIVE.has(s);
+}
+
+/** Whole packages held out for evaluation: about one in twenty, by a hash of the name (stable across versions). */
+export function isHeldOut(name: string): boolean {
+  return createHash('sha1').update(name).digest()[0]! < 13;
+}
+
+/**
+ * Every package under the given node_modules folders (scoped and nested ones too), one per name: the shallowest
+ * found (breadth first), which is the version npm hoisted for most of the tree.
+ */
+export function findPackages(roots: readonly string[]): PackageSource[] {
+  const seen = new Map<string, PackageSource>();
+  const queue = [...roots];
+  while (queue.length > 0) {
+    const modules = queue.shift()!;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(modules, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    const dirs: string[] = [];
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (!e.isDirectory() || e.name.startsWith('.')) continue;
+      if (e.name.startsWith('@')) {
+        try {
+          for (const s of fs.readdirSync(path.join(modules, e.name), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+            if (s.isDirectory()) dirs.push(path.join(modules, e.name, s.name));
+          }
+        } catch {
+          // An unreadable scope folder holds nothing we can use.
+        }
+      } else dirs.push(path.join(modules, e.name));
+    }
+    for (const dir of dirs) {
+      let pkg: Record<string, unknown>;
+      try {
+        pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      const name = typeof pkg.name === 'string' ? pkg.name : '';
+      if (name && !seen.has(name)) seen.set(name, { name, version: typeof pkg.version === 'string' ? pkg.version : '', license: licenseOf(pkg), dir });
+      queue.push(path.join(dir, 'node_modules'));
+    }
+  }
+  return [...seen.values()];
+}
+
+export interface CorpusDocument {
+  package: string;
+  path: string;
+  language: string;
+  text: string;
+}
+
+export interface BuildResult {
+  manifest: ManifestEntry[];
+  skipped: Array<{ name: string; version: string; license: string; why: string }>;
+}
+
+/**
+ * Mines every permissive package and calls `write(split, document)` for each file kept (a file whose exact bytes
+ * were already written for another package is left out). Returns the manifest and the packages left out, with why.
+ */
+export async function buildPretrainCorpus(
+  packages: readonly PackageSource[],
+  write: (split: 'train' | 'heldout', doc: CorpusDocument) => void,
+  options: { maxFileBytes?: number; onPackage?: (p: PackageSource, kept: number) => void } = {},
+): Promise<BuildResult> {
+  const manifest: ManifestEntry[] = [];
+  const skipped: BuildResult['skipped'] = [];
+  const written = new Set<string>();
+  for (const p of packages) {
+    if (!isPermissive(p.license)) {
+      skipped.push({ name: p.name, version: p.version, license: p.license, why: p.license ? 'licence not on the permissive list' : 'no licence in package.json' });
+      continue;
+    }
+    // The package's own node_modules are packages of their own.
+    const corpus = await mineWorkspace(p.dir, { builtinExcludes: false, exclude: ['node_modules/'], maxFileBytes: options.maxFileBytes ?? 256 * 1024, threads: 1 });
+    const split = isHeldOut(p.name) ? 'heldout' : 'train';
+    const entry: ManifestEntry = { name: p.name, version: p.version, license: p.license, split, files: 0, bytes: 0, languages: {} };
+    for (const f of corpus.files) {
+      if (!PRETRAIN_LANGUAGES.has(f.language) || written.has(f.sha1)) continue;
+      let text: string;
+      try {
+        text = fs.readFileSync(path.join(p.dir, f.path), 'utf8');
+      } catch {
+        continue;
+      }
+      written.add(f.sha1);
+      write(split, { package: p.name, path: f.path, language: f.language, text });
+      entry.files++;
+      entry.bytes += f.bytes;
+      entry.languages[f.language] = (entry.languages[f.language] ?? 0) + 1;
+    }
+    options.onPackage?.(p, entry.files);
+    if (entry.files > 0) manifest.push(entry);
+    else skipped.push({ name: p.name, version: p.version, license: p.license, why: 'no source files in the learned languages' });
+  }
+  return { manifest, skipped };
+}
