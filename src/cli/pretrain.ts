@@ -10,6 +10,8 @@ import { parseArgs } from 'node:util';
 import { TailorError } from '../errors';
 import { PieceCounter, tokenizerFiles, trainBpe } from '../pretrain/bpe';
 import { buildPretrainCorpus, findPackages, type CorpusDocument } from '../pretrain/corpus';
+import { DEFAULT_SHAPE, pretrainModel, type ModelShape } from '../pretrain/model';
+import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
 
 export interface PretrainIo {
   out(text: string): void;
@@ -25,6 +27,13 @@ export const PRETRAIN_USAGE = `  pretrain corpus [<node_modules>…]  Build the 
       --vocab <n>            learned tokens before the special ones (default 12000)
       --max-mb <n>           read at most this much text (default 200)
       --context <n>          model_max_length written to tokenizer_config.json (default 1024)
+  pretrain model            Pretrain the embedded model in full on the corpus; stops and continues (checkpoints).
+      --corpus <dir> --tokenizer <dir>   inputs (defaults .cache/pretrain/corpus, .cache/pretrain/tokenizer)
+      --out <dir>            the model directory written (default models/tailor-coder-mini)
+      --work <dir>           initial model, checkpoints, compiled graphs (default .cache/pretrain/run)
+      --steps <n> --budget <minutes> --lr <rate> --sequence <n> --batch <n> --accumulation <n> --seed <n>
+      --hidden <n> --layers <n> --heads <n> --kv-heads <n> --ff <n> --context <n>
+      --device <d> --threads <n>
 `;
 
 class PretrainUsage extends Error {}
@@ -116,6 +125,66 @@ async function tokenizer(args: string[], io: PretrainIo): Promise<number> {
   return 0;
 }
 
+async function model(args: string[], io: PretrainIo): Promise<number> {
+  const names = ['corpus', 'tokenizer', 'out', 'work', 'steps', 'budget', 'lr', 'sequence', 'batch', 'accumulation', 'seed', 'hidden', 'layers', 'heads', 'kv-heads', 'ff', 'context', 'device', 'threads'] as const;
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) });
+  if (positionals.length) throw new PretrainUsage(`tailor pretrain model takes no positional arguments (got "${positionals[0]}").`);
+  const num = (name: (typeof names)[number], fallback: number, min: number, integer = true) => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new PretrainUsage(`--${name} must be ${integer ? 'a whole number' : 'a number'} of at least ${min}, not "${raw}".`);
+    return n;
+  };
+  const device = (values.device ?? 'auto') as DeviceSetting;
+  if (!DEVICE_SETTINGS.includes(device)) throw new PretrainUsage(`--device must be one of ${DEVICE_SETTINGS.join(', ')}.`);
+  const shape: ModelShape = {
+    hiddenSize: num('hidden', DEFAULT_SHAPE.hiddenSize, 16),
+    numLayers: num('layers', DEFAULT_SHAPE.numLayers, 1),
+    numHeads: num('heads', DEFAULT_SHAPE.numHeads, 1),
+    numKvHeads: num('kv-heads', DEFAULT_SHAPE.numKvHeads, 1),
+    intermediateSize: num('ff', DEFAULT_SHAPE.intermediateSize, 16),
+    maxPositions: num('context', DEFAULT_SHAPE.maxPositions, 64),
+  };
+  const budget = values.budget === undefined ? undefined : num('budget', 0, 0.1, false) * 60_000;
+  const threads = values.threads === undefined ? undefined : num('threads', 0, 1);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let last = 0;
+  try {
+    const { result, parameters } = await pretrainModel({
+      corpusDir: path.resolve(values.corpus ?? path.join('.cache', 'pretrain', 'corpus')),
+      tokenizerDir: path.resolve(values.tokenizer ?? path.join('.cache', 'pretrain', 'tokenizer')),
+      outDir: path.resolve(values.out ?? path.join('models', 'tailor-coder-mini')),
+      workDir: path.resolve(values.work ?? path.join('.cache', 'pretrain', 'run')),
+      shape,
+      sequence: Math.min(num('sequence', 512, 32), shape.maxPositions),
+      batch: num('batch', 8, 1),
+      accumulation: num('accumulation', 1, 1),
+      steps: num('steps', 20000, 1),
+      ...(budget !== undefined ? { budgetMs: budget } : {}),
+      learningRate: num('lr', 1e-3, 0, false),
+      seed: num('seed', 0, 0),
+      device,
+      ...(threads !== undefined ? { threads } : {}),
+      validationBytes: 400_000,
+      signal: controller.signal,
+      onLog: (line) => io.err(line + '\n'),
+      onProgress: (p) => {
+        const now = Date.now();
+        if (now - last < 30_000 && p.step !== p.totalSteps) return;
+        last = now;
+        io.err(`step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)}${p.validationLoss === null ? '' : ` validation ${p.validationLoss.toFixed(3)}`} lr ${p.learningRate.toExponential(1)} ${Math.round(p.tokensPerSecond)} tok/s\n`);
+      },
+    });
+    io.out(`pretrain: ${result.reason} after ${result.steps} steps (${result.trainedTokens.toLocaleString('en-US')} tokens, ${(result.elapsedMs / 60_000).toFixed(1)} min this run); validation loss ${result.initialValidationLoss.toFixed(3)} → ${result.bestValidationLoss.toFixed(3)}; ${parameters.toLocaleString('en-US')} parameters\n`);
+    return result.reason === 'cancelled' ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
 export async function pretrain(args: string[], io: PretrainIo): Promise<number> {
   const [sub, ...rest] = args;
   try {
@@ -124,6 +193,8 @@ export async function pretrain(args: string[], io: PretrainIo): Promise<number> 
         return await corpus(rest, io);
       case 'tokenizer':
         return await tokenizer(rest, io);
+      case 'model':
+        return await model(rest, io);
       default:
         throw new PretrainUsage(sub ? `Unknown pretrain step "${sub}".` : 'tailor pretrain needs a step: corpus or tokenizer.');
     }
