@@ -21,6 +21,7 @@ import { f16BitsToF32Bits, f32ToBf16, f32ToF16 } from '../../../src/model/halfFl
 import { writeSafetensors, type TensorToWrite } from '../../../src/model/safetensors';
 import type { DType, ModelConfig, RopeScaling } from '../../../src/model/types';
 import { seeded } from '../fixtureTree';
+import { SPECIAL_TOKENS, tokenizerFiles } from '../../../src/pretrain/bpe';
 
 export type TinyShape = 'qwen2' | 'llama';
 
@@ -72,7 +73,7 @@ export interface TinyModel {
   files: string[];
 }
 
-export const SPECIAL_TOKENS = ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>'] as const;
+export { SPECIAL_TOKENS };
 
 /** Code the merges are learned from: a little TypeScript and Python, as a code model would see. */
 export const TOKENIZER_SAMPLE = `import { readFile } from 'node:fs/promises';
@@ -116,7 +117,6 @@ class OrderService:
 `;
 
 /** Qwen2's pre-tokenizer pattern, as its tokenizer.json writes it. */
-const QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 /** The same pattern in JavaScript, to learn merges on the same pieces the tokenizer will see. */
 const QWEN2_SPLIT_JS = /(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
 
@@ -179,59 +179,15 @@ export function learnMerges(text: string, count: number): [string, string][] {
 
 /** tokenizer.json and tokenizer_config.json in Qwen2.5-Coder's layout. */
 export function tinyTokenizer(mergeCount = 64): { tokenizerJson: object; tokenizerConfig: object; specialTokens: Record<string, number>; size: number } {
-  const { chars } = byteLevelAlphabet();
-  const vocab: Record<string, number> = {};
-  chars.forEach((c, i) => (vocab[c] = i));
+  // The byte tokens in GPT-2's order, then the merges; the files are written by the product's own writer.
+  const tokens = [...byteLevelAlphabet().chars];
+  const known = new Set(tokens);
   const merges = learnMerges(TOKENIZER_SAMPLE, mergeCount);
-  for (const [a, b] of merges) if (!(a + b in vocab)) vocab[a + b] = Object.keys(vocab).length;
-  const base = Object.keys(vocab).length;
+  for (const [a, b] of merges) if (!known.has(a + b)) known.add(tokens[tokens.push(a + b) - 1]!);
+  const { tokenizerJson, tokenizerConfig, vocabSize } = tokenizerFiles({ tokens, merges }, { modelMaxLength: 256 });
   const specialTokens: Record<string, number> = {};
-  SPECIAL_TOKENS.forEach((t, i) => (specialTokens[t] = base + i));
-  const added = SPECIAL_TOKENS.map((content) => ({ id: specialTokens[content]!, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false };
-  const tokenizerJson = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: added,
-    normalizer: { type: 'NFC' },
-    pre_tokenizer: {
-      type: 'Sequence',
-      pretokenizers: [{ type: 'Split', pattern: { Regex: QWEN2_SPLIT }, behavior: 'Isolated', invert: false }, byteLevel],
-    },
-    post_processor: byteLevel,
-    decoder: byteLevel,
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: merges.map(([a, b]) => `${a} ${b}`),
-    },
-  };
-  const addedTokensDecoder: Record<string, object> = {};
-  for (const { id, ...rest } of added) addedTokensDecoder[String(id)] = rest;
-  const tokenizerConfig = {
-    add_bos_token: false,
-    add_prefix_space: false,
-    added_tokens_decoder: addedTokensDecoder,
-    additional_special_tokens: SPECIAL_TOKENS.slice(1),
-    bos_token: null,
-    clean_up_tokenization_spaces: false,
-    eos_token: '<|endoftext|>',
-    errors: 'replace',
-    model_max_length: 256,
-    pad_token: '<|endoftext|>',
-    split_special_tokens: false,
-    tokenizer_class: 'Qwen2Tokenizer',
-    unk_token: null,
-  };
-  return { tokenizerJson, tokenizerConfig, specialTokens, size: base + SPECIAL_TOKENS.length };
+  SPECIAL_TOKENS.forEach((t, i) => (specialTokens[t] = tokens.length + i));
+  return { tokenizerJson, tokenizerConfig, specialTokens, size: vocabSize };
 }
 
 /** Standard normal draws from the fixture PRNG (Box–Muller). */
