@@ -99,9 +99,17 @@ export async function run() {
     await statusItem.click();
     const list = page.locator('.quick-input-widget .quick-input-list');
     await list.waitFor({ state: 'visible', timeout: 30_000 });
-    const rows = plain(await list.innerText());
-    for (const need of ['Base model (no adapter)', ...fixture.adapters.map((x) => x.name), 'Train adapter on workspace…', 'Manage adapters…']) {
-      assert.ok(rows.includes(need), `the adapter quick pick lacks "${need}":\n${rows}`);
+    // The list shows before its rows render: wait for every row, then say which one never came.
+    const needs = ['Base model (no adapter)', ...fixture.adapters.map((x) => x.name), 'Train adapter on workspace…', 'Manage adapters…'];
+    let rows = '';
+    try {
+      await waitFor('the adapter quick pick rows', async () => {
+        rows = plain(await list.innerText());
+        return { ok: needs.every((need) => rows.includes(need)), seen: rows };
+      }, 15_000);
+    } catch {
+      const missing = needs.filter((need) => !rows.includes(need));
+      assert.fail(`the adapter quick pick lacks ${missing.map((m) => `"${m}"`).join(', ')}:\n${rows}`);
     }
     await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first().click();
     await waitFor(`status bar showing ${label}`, async () => {
