@@ -9,7 +9,7 @@ import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { TailorError } from '../errors';
 import { PieceCounter, tokenizerFiles, trainBpe } from '../pretrain/bpe';
-import { buildPretrainCorpus, findPackages, type CorpusDocument } from '../pretrain/corpus';
+import { buildPretrainCorpus, findPackages, pythonStdlib, type CorpusDocument } from '../pretrain/corpus';
 import { DEFAULT_SHAPE, pretrainModel, type ModelShape } from '../pretrain/model';
 import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
 
@@ -21,6 +21,8 @@ export interface PretrainIo {
 export const PRETRAIN_USAGE = `  pretrain corpus [<node_modules>…]  Build the pretraining corpus from npm packages (MIT, ISC, BSD, Apache-2.0 only).
       --out <dir>            where train.jsonl and heldout.jsonl go (default .cache/pretrain/corpus)
       --manifest <file>      the corpus manifest, committed with the model (default models/corpus-manifest.json)
+      --python <dir>         also Python's standard library (PSF licence), e.g. /usr/lib/python3.11; \`none\` for none
+                             (default: the newest /usr/lib/python3.X there is)
   pretrain tokenizer        Train the byte-level BPE tokenizer on the corpus's training split.
       --corpus <dir>         the corpus (default .cache/pretrain/corpus)
       --out <dir>            where tokenizer.json and tokenizer_config.json go
@@ -45,12 +47,26 @@ function writeAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
+/** The newest Python standard library under /usr/lib, or '' when there is none. */
+function newestPython(): string {
+  let names: string[];
+  try {
+    names = fs.readdirSync('/usr/lib').filter((n) => /^python3\.\d+$/.test(n) && fs.existsSync(path.join('/usr/lib', n, 'os.py')));
+  } catch {
+    return '';
+  }
+  names.sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
+  return names.length ? path.join('/usr/lib', names[names.length - 1]!) : '';
+}
+
 async function corpus(args: string[], io: PretrainIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, manifest: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, manifest: { type: 'string' }, python: { type: 'string' } } });
   const roots = positionals.length ? positionals.map((p) => path.resolve(p)) : [path.resolve('node_modules')];
   const outDir = path.resolve(values.out ?? path.join('.cache', 'pretrain', 'corpus'));
   const manifestFile = path.resolve(values.manifest ?? path.join('models', 'corpus-manifest.json'));
   const packages = findPackages(roots);
+  const python = values.python ?? newestPython();
+  const trees = python && python !== 'none' ? [pythonStdlib(path.resolve(python))] : [];
   if (packages.length === 0) throw new TailorError('pretrain/no-packages', `No npm packages under ${roots.join(', ')}.`, 'Run npm ci first, or name node_modules folders that exist.');
   fs.mkdirSync(outDir, { recursive: true });
   const files = { train: path.join(outDir, 'train.jsonl'), heldout: path.join(outDir, 'heldout.jsonl') };
@@ -59,6 +75,7 @@ async function corpus(args: string[], io: PretrainIo): Promise<number> {
   let result;
   try {
     result = await buildPretrainCorpus(packages, (split, doc: CorpusDocument) => fs.writeSync(fds[split], JSON.stringify(doc) + '\n'), {
+      trees,
       onPackage: (p, kept) => {
         done++;
         if (done % 50 === 0 || done === packages.length) io.err(`${done}/${packages.length} packages (${p.name}: ${kept} files)\n`);
@@ -74,7 +91,7 @@ async function corpus(args: string[], io: PretrainIo): Promise<number> {
   const totals = { train: sum('train'), heldout: sum('heldout') };
   writeAtomic(
     manifestFile,
-    JSON.stringify({ description: 'Sources of the embedded model’s pretraining corpus: npm packages under permissive licences, mined by Tailor. Rebuild with `tailor pretrain corpus`.', totals, packages: result.manifest, skipped: result.skipped }, null, 2) + '\n',
+    JSON.stringify({ description: 'Sources of the embedded model’s pretraining corpus: npm packages under permissive licences and Python’s standard library (PSF), mined by Tailor. Rebuild with `tailor pretrain corpus`.', totals, packages: result.manifest, skipped: result.skipped }, null, 2) + '\n',
   );
   io.out(
     `corpus: ${totals.train.packages} packages, ${totals.train.files} files, ${(totals.train.bytes / 1e6).toFixed(1)} MB for training; ${totals.heldout.packages} packages, ${totals.heldout.files} files, ${(totals.heldout.bytes / 1e6).toFixed(1)} MB held out; ${result.skipped.length} packages left out\n` +

@@ -4,15 +4,16 @@
  * Apache-2.0; an OR expression needs one of them, an AND expression all. Each package is mined with Tailor's own
  * miner (secrets, generated, minified, binary, data and duplicates left out; the built-in excludes are off, since
  * packages ship their code in dist/ and lib/), and whole packages are held out for evaluation by a hash of their
- * name. The corpus is rebuilt by `tailor pretrain corpus`, never committed; its manifest (every package: name,
- * version, licence, split, files, bytes) is.
+ * name. Source trees outside npm — Python's standard library as Debian installs it, under the PSF licence — come in
+ * the same way, each top-level module counting as a package. The corpus is rebuilt by `tailor pretrain corpus`,
+ * never committed; its manifest (every package: name, version, licence, split, files, bytes) is.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mineWorkspace } from '../corpus';
 
-export const PERMISSIVE = new Set(['MIT', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'Apache-2.0']);
+export const PERMISSIVE = new Set(['MIT', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'Apache-2.0', 'PSF-2.0']);
 
 /** Languages the embedded model learns. */
 export const PRETRAIN_LANGUAGES = new Set(['TypeScript', 'JavaScript', 'Python', 'TSX', 'JSX']);
@@ -111,6 +112,33 @@ export interface CorpusDocument {
   text: string;
 }
 
+/**
+ * A source tree with one licence for all of it (Python's standard library): `name` prefixes each module's package
+ * name (`python3.11/asyncio`), `exclude` holds gitignore-style patterns for parts that are not library code.
+ */
+export interface SourceTree {
+  name: string;
+  version: string;
+  license: string;
+  dir: string;
+  exclude: string[];
+}
+
+/** Python's standard library as Debian installs it (`/usr/lib/python3.X`), without tests, IDLE, 2to3 and site packages. */
+export function pythonStdlib(dir: string): SourceTree {
+  const base = path.basename(dir);
+  if (!/^python3\.\d+$/.test(base) || !fs.existsSync(path.join(dir, 'os.py'))) {
+    throw new Error(`${dir} is not a Python standard library folder (one named python3.X with os.py in it).`);
+  }
+  return {
+    name: base,
+    version: base.slice('python'.length),
+    license: 'PSF-2.0',
+    dir,
+    exclude: ['test/', 'tests/', 'idle_test/', 'idlelib/', 'lib2to3/', 'site-packages/', 'dist-packages/', 'config-*/', '__pycache__/', 'turtledemo/'],
+  };
+}
+
 export interface BuildResult {
   manifest: ManifestEntry[];
   skipped: Array<{ name: string; version: string; license: string; why: string }>;
@@ -123,11 +151,38 @@ export interface BuildResult {
 export async function buildPretrainCorpus(
   packages: readonly PackageSource[],
   write: (split: 'train' | 'heldout', doc: CorpusDocument) => void,
-  options: { maxFileBytes?: number; onPackage?: (p: PackageSource, kept: number) => void } = {},
+  options: { maxFileBytes?: number; trees?: readonly SourceTree[]; onPackage?: (p: PackageSource, kept: number) => void } = {},
 ): Promise<BuildResult> {
   const manifest: ManifestEntry[] = [];
   const skipped: BuildResult['skipped'] = [];
   const written = new Set<string>();
+  for (const tree of options.trees ?? []) {
+    if (!isPermissive(tree.license)) throw new Error(`${tree.name}: licence ${tree.license} is not on the permissive list.`);
+    const corpus = await mineWorkspace(tree.dir, { builtinExcludes: false, exclude: tree.exclude, maxFileBytes: options.maxFileBytes ?? 256 * 1024, threads: 1 });
+    const modules = new Map<string, ManifestEntry>();
+    for (const f of corpus.files) {
+      if (!PRETRAIN_LANGUAGES.has(f.language) || written.has(f.sha1)) continue;
+      let text: string;
+      try {
+        text = fs.readFileSync(path.join(tree.dir, f.path), 'utf8');
+      } catch {
+        continue;
+      }
+      const top = f.path.split('/')[0]!.replace(/\.py$/, '');
+      const name = `${tree.name}/${top}`;
+      let entry = modules.get(name);
+      if (!entry) {
+        entry = { name, version: tree.version, license: tree.license, split: isHeldOut(name) ? 'heldout' : 'train', files: 0, bytes: 0, languages: {} };
+        modules.set(name, entry);
+      }
+      written.add(f.sha1);
+      write(entry.split, { package: name, path: f.path, language: f.language, text });
+      entry.files++;
+      entry.bytes += f.bytes;
+      entry.languages[f.language] = (entry.languages[f.language] ?? 0) + 1;
+    }
+    manifest.push(...[...modules.values()].sort((a, b) => a.name.localeCompare(b.name)));
+  }
   for (const p of packages) {
     if (!isPermissive(p.license)) {
       skipped.push({ name: p.name, version: p.version, license: p.license, why: p.license ? 'licence not on the permissive list' : 'no licence in package.json' });

@@ -138,27 +138,39 @@ function fileEntry(relPath: string, doc: CorpusDocument, split: 'train' | 'valid
 
 /**
  * The corpus as files under `treeDir` (what the training data pipeline reads, re-checking each file): the training
- * split, and for validation the held-out packages' first `validationBytes` of text.
+ * split, and for validation about `validationBytes` of text, an equal share from each held-out package.
  */
 export async function materializeCorpus(corpusDir: string, treeDir: string, validationBytes: number): Promise<Corpus> {
   const files: CorpusFile[] = [];
-  const read = async (file: string, split: 'train' | 'validation', limit: number) => {
+  const docs = async function* (file: string): AsyncGenerator<CorpusDocument> {
     if (!fs.existsSync(file)) throw new TailorError('pretrain/no-corpus', `There is no ${file}.`, 'Build the corpus first: tailor pretrain corpus.');
-    let used = 0;
     const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
-    for await (const line of lines) {
-      if (!line) continue;
-      const doc = JSON.parse(line) as CorpusDocument;
+    try {
+      for await (const line of lines) if (line) yield JSON.parse(line) as CorpusDocument;
+    } finally {
+      lines.close();
+    }
+  };
+  const read = async (file: string, split: 'train' | 'validation', limit: number) => {
+    // Validation takes an equal share from every held-out package, so no one package or language fills it.
+    const packages = new Set<string>();
+    if (Number.isFinite(limit)) for await (const doc of docs(file)) packages.add(doc.package);
+    const share = Number.isFinite(limit) ? limit / Math.max(1, packages.size) : Infinity;
+    const perPackage = new Map<string, number>();
+    let used = 0;
+    for await (const doc of docs(file)) {
+      const taken = perPackage.get(doc.package) ?? 0;
+      if (taken + Buffer.byteLength(doc.text, 'utf8') > share) continue;
       const rel = `${split}/${doc.package}/${doc.path}`;
       const abs = path.join(treeDir, rel);
       fs.mkdirSync(path.dirname(abs), { recursive: true });
       if (!fs.existsSync(abs)) fs.writeFileSync(abs, doc.text);
       const entry = fileEntry(rel, doc, split);
       files.push(entry);
+      perPackage.set(doc.package, taken + entry.bytes);
       used += entry.bytes;
       if (used >= limit) break;
     }
-    lines.close();
   };
   await read(path.join(corpusDir, 'train.jsonl'), 'train', Infinity);
   await read(path.join(corpusDir, 'heldout.jsonl'), 'validation', validationBytes);
@@ -197,6 +209,8 @@ export interface PretrainSettings {
   device: DeviceSetting;
   threads?: number;
   validationBytes: number;
+  /** Steps between validations (default 250); the best validated weights are the ones written. */
+  evalEvery?: number;
   signal?: AbortSignal;
   onProgress?: (p: TrainingProgress) => void;
   onLog?: (line: string) => void;
@@ -224,6 +238,7 @@ export async function pretrainModel(settings: PretrainSettings): Promise<{ resul
       peakLearningRate: settings.learningRate,
       warmupFraction: 0.02,
       patience: 0,
+      evalEvery: settings.evalEvery ?? 250,
       checkpointEvery: 50,
       checkpointDir: path.join(settings.workDir, 'checkpoint'),
       resume: true,

@@ -298,6 +298,19 @@ export async function train(runner: TrainStepRunner, data: TrainingData, options
       break;
     }
   }
+  // A run stopped by its budget between evaluations: judge its last weights too, so they can be the best.
+  const lastEntry = position.history[position.history.length - 1];
+  if (reason === 'budget' && lastEntry && lastEntry.step === position.step && lastEntry.validationLoss === undefined) {
+    lastValidation = await validate(runner, data);
+    lastEntry.validationLoss = lastValidation;
+    if (lastValidation < position.bestValidationLoss) {
+      position.bestValidationLoss = lastValidation;
+      position.bestStep = position.step;
+      position.sinceImprovement = 0;
+      writeSafetensors(path.join(options.checkpointDir, BEST_FILE), tensorsToWrite('', (await runner.state()).tensors));
+    }
+    log(`step ${position.step}/${total} (budget spent): loss ${lastLoss.toFixed(4)}, validation ${lastValidation.toFixed(4)} (best ${position.bestValidationLoss.toFixed(4)} at ${position.bestStep})`);
+  }
   if (reason !== 'cancelled') await saveCheckpoint();
 
   const template = (await runner.state()).tensors;
