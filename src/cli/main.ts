@@ -1,11 +1,11 @@
 /** `tailor`: the engine without VS Code. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatBytes, formatReport, mineWorkspace, type MineProgress } from '../corpus';
 import { exportLoraGguf, exportModelGguf } from '../adapters/gguf';
 import { readPeftAdapter } from '../adapters/peft';
+import { cacheRoot, dataRoot } from './paths';
 import { isCancelled, TailorError } from '../errors';
 import { loadModelDir } from '../model/modelDir';
 import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
@@ -133,12 +133,6 @@ async function mine(args: string[], io: Io): Promise<number> {
   }
 }
 
-function cacheRoot(explicit: string | undefined): string {
-  if (explicit) return path.resolve(explicit);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'tailor');
-}
-
 function numberOption(values: Record<string, unknown>, name: string, fallback: number, check: (n: number) => boolean, what: string): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
@@ -157,12 +151,6 @@ function textOption(values: Record<string, unknown>, name: string): string {
   } catch (error) {
     throw new TailorError('cli/unreadable', `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`, 'Check the path.');
   }
-}
-
-function dataRoot(explicit: string | undefined): string {
-  if (explicit) return path.resolve(explicit);
-  const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
-  return path.join(base, 'tailor', 'adapters');
 }
 
 function duration(ms: number): string {

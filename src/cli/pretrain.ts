@@ -10,8 +10,14 @@ import { parseArgs } from 'node:util';
 import { TailorError } from '../errors';
 import { PieceCounter, tokenizerFiles, trainBpe } from '../pretrain/bpe';
 import { buildPretrainCorpus, findPackages, pythonStdlib, type CorpusDocument } from '../pretrain/corpus';
-import { DEFAULT_SHAPE, pretrainModel, type ModelShape } from '../pretrain/model';
+import { DEFAULT_SHAPE, pretrainModel, snapshotModel, type ModelShape } from '../pretrain/model';
 import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
+import { summarizeByLanguage, type EvalFile, type FileResult } from '../eval/evaluate';
+import { formatSummaryTable } from '../eval/report';
+import { openEvalSession } from '../eval/session';
+import { loadModelDir } from '../model/modelDir';
+import { HELD_OUT_DEFAULTS, heldOutFiles } from '../pretrain/heldout';
+import { cacheRoot } from './paths';
 
 export interface PretrainIo {
   out(text: string): void;
@@ -29,6 +35,14 @@ export const PRETRAIN_USAGE = `  pretrain corpus [<node_modules>…]  Build the 
       --vocab <n>            learned tokens before the special ones (default 12000)
       --max-mb <n>           read at most this much text (default 200)
       --context <n>          model_max_length written to tokenizer_config.json (default 1024)
+  pretrain snapshot         Write the model of a run as it stands, without training (to look at a long run).
+      --work <dir> --out <dir>   the run folder and the model directory (defaults as for pretrain model)
+      --last                 the last checkpoint instead of the best validated weights
+  pretrain eval             Held-out figures of a model on the held-out packages, per language (writes evaluation.json).
+      --model <dir>          the model (default models/tailor-coder-mini)
+      --corpus <dir>         the corpus with heldout.jsonl (default .cache/pretrain/corpus)
+      --out <file>           default <model>/evaluation.json
+      --files <n> --seed <n> --device <d>   files a language (default 60), position seed (default 7)
   pretrain model            Pretrain the embedded model in full on the corpus; stops and continues (checkpoints).
       --corpus <dir> --tokenizer <dir>   inputs (defaults .cache/pretrain/corpus, .cache/pretrain/tokenizer)
       --out <dir>            the model directory written (default models/tailor-coder-mini)
@@ -202,6 +216,72 @@ async function model(args: string[], io: PretrainIo): Promise<number> {
   }
 }
 
+async function evaluateHeldOut(args: string[], io: PretrainIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { model: { type: 'string' }, corpus: { type: 'string' }, out: { type: 'string' }, files: { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, cache: { type: 'string' } },
+  });
+  if (positionals.length) throw new PretrainUsage(`tailor pretrain eval takes no positional arguments (got "${positionals[0]}").`);
+  const modelDir = path.resolve(values.model ?? path.join('models', 'tailor-coder-mini'));
+  const files = Number(values.files ?? HELD_OUT_DEFAULTS.files);
+  const seed = Number(values.seed ?? HELD_OUT_DEFAULTS.seed);
+  if (!Number.isInteger(files) || files < 1) throw new PretrainUsage(`--files must be a whole number of at least 1, not "${values.files}".`);
+  if (!Number.isInteger(seed)) throw new PretrainUsage(`--seed must be a whole number, not "${values.seed}".`);
+  const device = (values.device ?? 'auto') as DeviceSetting;
+  if (!DEVICE_SETTINGS.includes(device)) throw new PretrainUsage(`--device must be one of ${DEVICE_SETTINGS.join(', ')}.`);
+  const model = loadModelDir(modelDir);
+  const set = await heldOutFiles(path.join(path.resolve(values.corpus ?? path.join('.cache', 'pretrain', 'corpus')), 'heldout.jsonl'), { ...HELD_OUT_DEFAULTS, files, seed });
+  io.err(`${set.length} held-out files (${[...new Set(set.map((f) => f.package))].length} packages): ${HELD_OUT_DEFAULTS.languages.map((l) => `${l} ${set.filter((f) => f.language === l).length}`).join(', ')}\n`);
+  const counts = { lineStart: 2, midLine: 2, blockStart: 1 };
+  const session = await openEvalSession(model, { device, cacheDir: path.join(cacheRoot(values.cache), 'graphs') });
+  const started = Date.now();
+  try {
+    const results = await session.run(set, null, {
+      seed,
+      counts,
+      onFile: (done, total) => done % 10 === 0 && io.err(`  ${done}/${total} files, ${((Date.now() - started) / 1000).toFixed(0)} s\n`),
+    });
+    const summary = summarizeByLanguage(results);
+    const evaluation = {
+      model: path.basename(modelDir),
+      fingerprint: model.fingerprint,
+      date: new Date().toISOString(),
+      provider: session.provider,
+      seconds: Math.round((Date.now() - started) / 1000),
+      set: { ...HELD_OUT_DEFAULTS, seed, counts, files, packages: [...new Set(set.map((f) => f.package))].sort() },
+      summary,
+      samples: pickSamples(set, results),
+    };
+    const out = path.resolve(values.out ?? path.join(modelDir, 'evaluation.json'));
+    writeAtomic(out, JSON.stringify(evaluation, null, 2) + '\n');
+    io.out(formatSummaryTable(summary) + `wrote ${out} (${evaluation.seconds} s)\n`);
+    return 0;
+  } finally {
+    await session.dispose();
+  }
+}
+
+/** A few completions to show: per language, the first block start and line start of some files, with context. */
+function pickSamples(set: readonly EvalFile[], results: readonly FileResult[]) {
+  const samples: Array<{ language: string; path: string; line: number; kind: string; context: string; generated: string; truth: string; exact: boolean }> = [];
+  for (const language of HELD_OUT_DEFAULTS.languages) {
+    let taken = 0;
+    results.forEach((r, i) => {
+      if (r.language !== language || taken >= 4) return;
+      const p = r.positions.find((x) => x.kind === (taken % 2 === 0 ? 'block-start' : 'line-start'));
+      if (!p) return;
+      const lines = set[i]!.text.split('\n');
+      const cursorLine = lines[p.line]!;
+      const before = lines.slice(Math.max(0, p.line - 6), p.line);
+      const lineStart = cursorLine.slice(0, cursorLine.length - cursorLine.trimStart().length);
+      samples.push({ language, path: r.path, line: p.line + 1, kind: p.kind, context: [...before, lineStart].join('\n'), generated: p.generated, truth: p.truth, exact: p.exact });
+      taken++;
+    });
+  }
+  return samples;
+}
+
 export async function pretrain(args: string[], io: PretrainIo): Promise<number> {
   const [sub, ...rest] = args;
   try {
@@ -212,8 +292,18 @@ export async function pretrain(args: string[], io: PretrainIo): Promise<number> 
         return await tokenizer(rest, io);
       case 'model':
         return await model(rest, io);
+      case 'eval':
+        return await evaluateHeldOut(rest, io);
+      case 'snapshot': {
+        const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { work: { type: 'string' }, out: { type: 'string' }, last: { type: 'boolean', default: false } } });
+        if (positionals.length) throw new PretrainUsage(`tailor pretrain snapshot takes no positional arguments (got "${positionals[0]}").`);
+        const out = path.resolve(values.out ?? path.join('models', 'tailor-coder-mini'));
+        const at = snapshotModel(path.resolve(values.work ?? path.join('.cache', 'pretrain', 'run')), out, values.last ? 'last' : 'best');
+        io.out(`snapshot: wrote ${out} from the ${values.last ? `last checkpoint (step ${at.step})` : `best validated weights (step ${at.bestStep} of ${at.step})`}\n`);
+        return 0;
+      }
       default:
-        throw new PretrainUsage(sub ? `Unknown pretrain step "${sub}".` : 'tailor pretrain needs a step: corpus or tokenizer.');
+        throw new PretrainUsage(sub ? `Unknown pretrain step "${sub}".` : 'tailor pretrain needs a step: corpus, tokenizer, model or eval.');
     }
   } catch (error) {
     if (error instanceof PretrainUsage) {

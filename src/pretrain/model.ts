@@ -12,12 +12,12 @@ import type { Corpus, CorpusFile } from '../corpus/types';
 import { TailorError } from '../errors';
 import { f32ToF16 } from '../model/halfFloat';
 import { loadModelDir, type ModelDir } from '../model/modelDir';
-import { writeSafetensors, type TensorToWrite } from '../model/safetensors';
+import { SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors';
 import type { DeviceSetting } from '../runtime/engine';
 import { createOrtEngine } from '../runtime/ortEngine';
 import { prepareTrainingData } from '../train/data';
 import { createStepRunner } from '../train/ortStepRunner';
-import { train, type TrainingResult } from '../train/trainer';
+import { BEST_FILE, CHECKPOINT_JSON, STATE_FILE, train, type TrainingResult } from '../train/trainer';
 import type { TrainingProgress } from '../train/types';
 import type { CorpusDocument } from './corpus';
 
@@ -271,4 +271,31 @@ export function writeModel(outDir: string, model: ModelDir, weights: Map<string,
   if (fs.existsSync(outDir)) fs.renameSync(outDir, aside);
   fs.renameSync(tmp, outDir);
   fs.rmSync(aside, { recursive: true, force: true });
+}
+
+/**
+ * Writes the model of a pretraining run as it stands — the last checkpoint, or the best validated weights — without
+ * training: to look at a long run between its sessions.
+ */
+export function snapshotModel(workDir: string, outDir: string, which: 'last' | 'best'): { step: number; bestStep: number } {
+  const initDir = path.join(workDir, 'init');
+  const checkpointDir = path.join(workDir, 'checkpoint');
+  const json = path.join(checkpointDir, CHECKPOINT_JSON);
+  if (!fs.existsSync(json)) throw new TailorError('pretrain/no-run', `There is no pretraining checkpoint in ${checkpointDir}.`, 'Run tailor pretrain model first.');
+  const position = JSON.parse(fs.readFileSync(json, 'utf8')) as { step: number; bestStep: number };
+  const model = loadModelDir(initDir);
+  const file = SafetensorsFile.open(path.join(checkpointDir, which === 'last' ? STATE_FILE : BEST_FILE));
+  const prefix = which === 'last' ? 't.' : '';
+  const weights = new Map<string, Float32Array>();
+  for (const name of model.weights.names()) {
+    if (!file.has(prefix + name)) throw new TailorError('pretrain/checkpoint', `The checkpoint in ${checkpointDir} has no tensor ${name}.`, 'Resume the run with tailor pretrain model, which rewrites it.');
+    weights.set(name, file.float32(prefix + name));
+  }
+  writeModel(outDir, model, weights, shapeOf(model));
+  return { step: position.step, bestStep: position.bestStep };
+}
+
+function shapeOf(model: ModelDir): ModelShape {
+  const c = model.config;
+  return { hiddenSize: c.hiddenSize, numLayers: c.numLayers, numHeads: c.numHeads, numKvHeads: c.numKvHeads, intermediateSize: c.intermediateSize, maxPositions: c.maxPositionEmbeddings };
 }

@@ -83,9 +83,9 @@ interface CheckpointJson {
   history: TrainingHistoryEntry[];
 }
 
-const CHECKPOINT_JSON = 'checkpoint.json';
-const STATE_FILE = 'state.safetensors';
-const BEST_FILE = 'best.safetensors';
+export const CHECKPOINT_JSON = 'checkpoint.json';
+export const STATE_FILE = 'state.safetensors';
+export const BEST_FILE = 'best.safetensors';
 
 /** Learning rate at `step` (0-based) of `total`: linear warmup, then cosine down to `final` × peak. */
 export function learningRateAt(step: number, total: number, peak: number, warmupSteps: number, finalFraction: number): number {
