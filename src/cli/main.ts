@@ -6,6 +6,8 @@ import { formatBytes, formatReport, mineWorkspace, type MineProgress } from '../
 import { exportLoraGguf, exportModelGguf } from '../adapters/gguf';
 import { readPeftAdapter } from '../adapters/peft';
 import { cacheRoot, dataRoot } from './paths';
+import { ADAPT_USAGE, adapt } from './adapt';
+import { duration, numberOption, UsageError, workerScript, type Io } from './common';
 import { isCancelled, TailorError } from '../errors';
 import { loadModelDir } from '../model/modelDir';
 import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
@@ -62,24 +64,13 @@ Commands:
       --out <file>           the .gguf file to write
       --type <f16|f32>       weight type of a model export (default f16)
 
+${ADAPT_USAGE}
 ${PRETRAIN_USAGE}
   help               Show this help.
 `;
 
-class UsageError extends Error {}
 
-/** The worker script beside the CLI: dist/worker.js in the bundle, out/src/train/worker.js when compiled by tsc. */
-function workerScript(): string | undefined {
-  return [path.join(__dirname, 'worker.js'), path.join(__dirname, '..', 'train', 'worker.js')].find((p) => fs.existsSync(p));
-}
 
-/** Where the CLI writes: the process's streams, or a test's buffers. */
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-  /** Whether progress may be drawn on `err`. */
-  interactive: boolean;
-}
 
 const processIo: Io = {
   out: (t) => void process.stdout.write(t),
@@ -133,13 +124,6 @@ async function mine(args: string[], io: Io): Promise<number> {
   }
 }
 
-function numberOption(values: Record<string, unknown>, name: string, fallback: number, check: (n: number) => boolean, what: string): number {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, not "${String(raw)}".`);
-  return n;
-}
 
 function textOption(values: Record<string, unknown>, name: string): string {
   const inline = values[name] as string | undefined;
@@ -153,10 +137,6 @@ function textOption(values: Record<string, unknown>, name: string): string {
   }
 }
 
-function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
 
 async function trainCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -366,6 +346,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await exportGguf(rest, io);
       case 'pretrain':
         return await pretrain(rest, io);
+      case 'adapt':
+        return await adapt(rest, io);
       case undefined:
       case 'help':
       case '--help':

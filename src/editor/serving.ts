@@ -4,11 +4,11 @@
  * model or device setting changes), each folder's active adapter (kept in the workspace state), and the state the
  * status bar shows.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AdapterStore, type AdapterRecord } from '../adapters/store';
 import { TailorError } from '../errors';
+import { embeddedModelDir } from '../model/embedded';
 import type { DeviceSetting } from '../runtime/engine';
 import { ServeClient } from '../serve/client';
 import type { ModelInfo, ServeAdapterRef, ServeStats } from '../serve/protocol';
@@ -22,19 +22,6 @@ export type ServingState =
   | { kind: 'error'; error: TailorError };
 
 const ACTIVE_KEY = 'tailor.activeAdapters';
-
-/** The model embedded in the extension (models/<name>/ with a config.json), if this build has one. */
-export function embeddedModelDir(extensionPath: string): string | null {
-  const root = path.join(extensionPath, 'models');
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(root).sort();
-  } catch {
-    return null;
-  }
-  for (const n of names) if (fs.existsSync(path.join(root, n, 'config.json'))) return path.join(root, n);
-  return null;
-}
 
 export class Serving implements vscode.Disposable {
   readonly router: AdapterRouter;

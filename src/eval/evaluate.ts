@@ -28,6 +28,8 @@ export interface EvalFile {
 export interface PositionResult {
   kind: PositionKind;
   line: number;
+  /** Offset of the cursor in the file. */
+  offset: number;
   truth: string;
   generated: string;
   exact: boolean;
@@ -168,6 +170,7 @@ export class Evaluator {
     return {
       kind: p.kind,
       line: p.line,
+      offset: p.offset,
       truth: p.truth,
       generated,
       exact: exactMatch(generated, p.truth),

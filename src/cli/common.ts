@@ -1,0 +1,31 @@
+/** What the `tailor` commands share: where they write, usage errors, number options, the worker script. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export class UsageError extends Error {}
+
+/** The worker script beside the CLI: dist/worker.js in the bundle, out/src/train/worker.js when compiled by tsc. */
+export function workerScript(): string | undefined {
+  return [path.join(__dirname, 'worker.js'), path.join(__dirname, '..', 'train', 'worker.js')].find((p) => fs.existsSync(p));
+}
+
+/** Where the CLI writes: the process's streams, or a test's buffers. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether progress may be drawn on `err`. */
+  interactive: boolean;
+}
+
+export function numberOption(values: Record<string, unknown>, name: string, fallback: number, check: (n: number) => boolean, what: string): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, not "${String(raw)}".`);
+  return n;
+}
+
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}

@@ -1,0 +1,59 @@
+/**
+ * Base model against an adapter on a workspace's held-out validation files — the files the miner set aside, which
+ * the adapter never trained on — at the same seeded cursor positions for both.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mineWorkspace } from '../corpus';
+import type { MineOptions } from '../corpus/types';
+import { TailorError } from '../errors';
+import type { LoraAdapter } from '../model/types';
+import { compare, summarize, type Comparison, type EvalFile, type EvalOptions, type FileResult, type Summary } from './evaluate';
+import type { EvalSession } from './session';
+
+/** Positions a validation file: enough for a verdict on a small project, few enough for a minute on a CPU. */
+export const WORKSPACE_COUNTS = { lineStart: 6, midLine: 6, blockStart: 3 };
+
+export interface WorkspaceEvaluation {
+  files: number;
+  base: { results: FileResult[]; summary: Summary };
+  adapter: { results: FileResult[]; summary: Summary };
+  comparison: Comparison;
+}
+
+/** The validation files of a workspace as the miner splits them, read for evaluation. */
+export async function validationFiles(workspace: string, mine: Pick<MineOptions, 'exclude' | 'maxFileBytes' | 'scanWorker'> = {}, signal?: AbortSignal): Promise<EvalFile[]> {
+  const corpus = await mineWorkspace(workspace, { ...mine, ...(signal ? { signal } : {}) });
+  const files: EvalFile[] = [];
+  for (const f of corpus.files) {
+    if (f.split !== 'validation') continue;
+    try {
+      files.push({ path: f.path, language: f.language, text: fs.readFileSync(path.join(corpus.root, f.path), 'utf8') });
+    } catch {
+      // A file that vanished since mining is simply not evaluated.
+    }
+  }
+  if (files.length === 0) {
+    throw new TailorError('eval/no-validation', `${path.basename(workspace)} has no validation files to evaluate on.`, 'Evaluate on a larger folder: the miner sets validation files aside once a folder has a few.');
+  }
+  return files;
+}
+
+export async function evaluateAdapter(
+  session: EvalSession,
+  files: readonly EvalFile[],
+  adapter: LoraAdapter,
+  options: Omit<EvalOptions, 'counts' | 'seed'> & { seed?: number; onPhase?: (phase: 'base' | 'adapter') => void },
+): Promise<WorkspaceEvaluation> {
+  const evalOptions: EvalOptions = { ...options, seed: options.seed ?? 1, counts: WORKSPACE_COUNTS };
+  options.onPhase?.('base');
+  const base = await session.run(files, null, evalOptions);
+  options.onPhase?.('adapter');
+  const tuned = await session.run(files, adapter, evalOptions);
+  return {
+    files: files.length,
+    base: { results: base, summary: summarize(base) },
+    adapter: { results: tuned, summary: summarize(tuned) },
+    comparison: compare(base, tuned),
+  };
+}
