@@ -72,8 +72,9 @@ export function choosePositions(path: string, text: string, seed: number, counts
         if (indentOf(l) <= base) break;
         last = j;
       }
+      // Closed by a line as shallow as the opener, or by the end of the file.
       const closed = lines.slice(last + 1).find((l) => l.trim() !== '');
-      if (last - i <= MAX_BLOCK_LINES && closed !== undefined && indentOf(closed) <= base) blocks.push({ line: i + 1, last });
+      if (last - i <= MAX_BLOCK_LINES && (closed === undefined || indentOf(closed) <= base)) blocks.push({ line: i + 1, last });
     }
   }
   const lineEnd = (i: number) => starts[i]! + lines[i]!.replace(/\r$/, '').length;

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { buildPretrainCorpus, findPackages, isHeldOut, isPermissive, licenseOf, type CorpusDocument } from '../../../src/pretrain/corpus';
+import { buildPretrainCorpus, findPackages, isHeldOut, isPermissive, licenseOf, pythonStdlib, type CorpusDocument } from '../../../src/pretrain/corpus';
+import { heldOutFiles } from '../../../src/pretrain/heldout';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tailor-pretrain-corpus-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -77,5 +78,42 @@ describe('pretraining corpus', () => {
       ['good', 'MIT', 1, { TypeScript: 1 }],
     ]);
     for (const [split, doc] of docs) assert.equal(split, isHeldOut(doc.package) ? 'heldout' : 'train');
+  });
+
+  it('takes a Python standard library tree module by module (PSF licence), without its tests', async () => {
+    const lib = path.join(root, 'usr-lib', 'python3.99');
+    const py = (name: string) => `def ${name}(items):\n    total = 0\n    for item in items:\n        total += item\n    return total\n`;
+    pkg(lib, {}, { 'os.py': py('walk'), 'json/__init__.py': py('dumps'), 'json/decoder.py': py('decode'), 'test/test_os.py': py('test_walk'), 'idlelib/run.py': py('idle') });
+    fs.rmSync(path.join(lib, 'package.json'));
+    assert.throws(() => pythonStdlib(path.join(root, 'usr-lib')), /not a Python standard library/);
+    const docs: CorpusDocument[] = [];
+    const result = await buildPretrainCorpus([], (_split, doc) => docs.push(doc), { trees: [pythonStdlib(lib)] });
+    assert.deepEqual(docs.map((d) => `${d.package}:${d.path}`).sort(), ['python3.99/json:json/__init__.py', 'python3.99/json:json/decoder.py', 'python3.99/os:os.py']);
+    assert.deepEqual(result.manifest.map((m) => [m.name, m.version, m.license, m.files, m.split]), [
+      ['python3.99/json', '3.99', 'PSF-2.0', 2, isHeldOut('python3.99/json') ? 'heldout' : 'train'],
+      ['python3.99/os', '3.99', 'PSF-2.0', 1, isHeldOut('python3.99/os') ? 'heldout' : 'train'],
+    ]);
+  });
+
+  it('picks the held-out evaluation files deterministically, per language, a few a package', async () => {
+    const file = path.join(root, 'heldout.jsonl');
+    const body = (n: number) => `export function f${n}(a: number): number {\n  return a * ${n};\n}\n`.repeat(8);
+    const docs = [
+      ...Array.from({ length: 12 }, (_, i) => ({ package: 'big', path: `src/${i}.ts`, language: 'TypeScript', text: body(i) })),
+      ...Array.from({ length: 3 }, (_, i) => ({ package: 'small', path: `lib/${i}.js`, language: 'JavaScript', text: body(i) })),
+      { package: 'small', path: 'tiny.ts', language: 'TypeScript', text: 'x' },
+      { package: 'py', path: 'a.py', language: 'Python', text: '# code\n'.repeat(40) },
+    ];
+    fs.writeFileSync(file, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+    const options = { languages: ['TypeScript', 'JavaScript', 'Python'], seed: 1, files: 10, bytes: 1e6, perPackage: 4, maxFileBytes: 10_000 };
+    const set = await heldOutFiles(file, options);
+    assert.deepEqual(await heldOutFiles(file, options), set);
+    assert.equal(set.filter((f) => f.package === 'big').length, 4, 'at most four files of one package');
+    assert.equal(set.filter((f) => f.language === 'JavaScript').length, 3);
+    assert.equal(set.filter((f) => f.language === 'Python').length, 1);
+    assert.ok(!set.some((f) => f.path === 'small/tiny.ts'), 'files too short to evaluate are left out');
+    const other = await heldOutFiles(file, { ...options, seed: 2 });
+    assert.notDeepEqual(other.map((f) => f.path), set.map((f) => f.path), 'another seed picks other files');
+    await assert.rejects(heldOutFiles(path.join(root, 'none.jsonl'), options), /tailor pretrain corpus/);
   });
 });
