@@ -10,13 +10,16 @@ import { parseArgs } from 'node:util';
 import { TailorError } from '../errors';
 import { PieceCounter, tokenizerFiles, trainBpe } from '../pretrain/bpe';
 import { buildPretrainCorpus, findPackages, pythonStdlib, type CorpusDocument } from '../pretrain/corpus';
-import { DEFAULT_SHAPE, pretrainModel, snapshotModel, type ModelShape } from '../pretrain/model';
+import { DEFAULT_SHAPE, pretrainModel, RUN_RECORD, snapshotModel, type ModelShape } from '../pretrain/model';
 import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
 import { summarizeByLanguage, type EvalFile, type FileResult } from '../eval/evaluate';
 import { formatSummaryTable } from '../eval/report';
 import { openEvalSession } from '../eval/session';
 import { loadModelDir } from '../model/modelDir';
 import { HELD_OUT_DEFAULTS, heldOutFiles } from '../pretrain/heldout';
+import { modelCard, readJson, type CardInputs } from '../pretrain/card';
+import type { ModelTokenizer } from '../model/tokenizer';
+import * as os from 'node:os';
 import { cacheRoot } from './paths';
 
 export interface PretrainIo {
@@ -35,6 +38,8 @@ export const PRETRAIN_USAGE = `  pretrain corpus [<node_modules>…]  Build the 
       --vocab <n>            learned tokens before the special ones (default 12000)
       --max-mb <n>           read at most this much text (default 200)
       --context <n>          model_max_length written to tokenizer_config.json (default 1024)
+  pretrain card             Write the model card (README.md) from the model, manifest, run and evaluation.
+      --model <dir> --work <dir> --manifest <file>   (defaults as above)
   pretrain snapshot         Write the model of a run as it stands, without training (to look at a long run).
       --work <dir> --out <dir>   the run folder and the model directory (defaults as for pretrain model)
       --last                 the last checkpoint instead of the best validated weights
@@ -216,6 +221,33 @@ async function model(args: string[], io: PretrainIo): Promise<number> {
   }
 }
 
+function card(args: string[], io: PretrainIo): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { model: { type: 'string' }, work: { type: 'string' }, manifest: { type: 'string' } } });
+  if (positionals.length) throw new PretrainUsage(`tailor pretrain card takes no positional arguments (got "${positionals[0]}").`);
+  const modelDir = path.resolve(values.model ?? path.join('models', 'tailor-coder-mini'));
+  const work = path.resolve(values.work ?? path.join('.cache', 'pretrain', 'run'));
+  const model = loadModelDir(modelDir);
+  const again = 'Run the pretraining steps first (tailor pretrain model, then tailor pretrain eval).';
+  const inputs: CardInputs = {
+    name: path.basename(modelDir),
+    model,
+    weightsBytes: fs.statSync(path.join(modelDir, 'model.safetensors')).size,
+    parameters: model.weights.names().reduce((sum, name) => sum + model.weights.info(name).shape.reduce((a: number, b: number) => a * b, 1), 0),
+    manifest: readJson(path.resolve(values.manifest ?? path.join('models', 'corpus-manifest.json')), 'the corpus manifest', 'Build it with tailor pretrain corpus.'),
+    run: readJson(path.join(work, RUN_RECORD), 'the run record', again),
+    checkpoint: readJson(path.join(work, 'checkpoint', 'checkpoint.json'), 'the run checkpoint', again),
+    evaluation: readJson(path.join(modelDir, 'evaluation.json'), 'the held-out evaluation', 'Run tailor pretrain eval first.'),
+    compute: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length },
+  };
+  if ((inputs.evaluation as unknown as { fingerprint?: string }).fingerprint !== model.fingerprint) {
+    throw new TailorError('pretrain/stale-eval', `${path.join(modelDir, 'evaluation.json')} is of another model (fingerprint differs).`, 'Run tailor pretrain eval again on this model.');
+  }
+  const out = path.join(modelDir, 'README.md');
+  writeAtomic(out, modelCard(inputs));
+  io.out(`card: wrote ${out}\n`);
+  return 0;
+}
+
 async function evaluateHeldOut(args: string[], io: PretrainIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -251,6 +283,7 @@ async function evaluateHeldOut(args: string[], io: PretrainIo): Promise<number> 
       seconds: Math.round((Date.now() - started) / 1000),
       set: { ...HELD_OUT_DEFAULTS, seed, counts, files, packages: [...new Set(set.map((f) => f.package))].sort() },
       summary,
+      bytesPerToken: bytesPerToken(set, model.tokenizer),
       samples: pickSamples(set, results),
     };
     const out = path.resolve(values.out ?? path.join(modelDir, 'evaluation.json'));
@@ -260,6 +293,18 @@ async function evaluateHeldOut(args: string[], io: PretrainIo): Promise<number> 
   } finally {
     await session.dispose();
   }
+}
+
+/** Bytes of text per token of the held-out files, per language: how well the tokenizer compresses each. */
+function bytesPerToken(set: readonly EvalFile[], tokenizer: ModelTokenizer): Record<string, number> {
+  const sums = new Map<string, { bytes: number; tokens: number }>();
+  for (const f of set) {
+    const s = sums.get(f.language) ?? { bytes: 0, tokens: 0 };
+    s.bytes += Buffer.byteLength(f.text);
+    s.tokens += tokenizer.encode(f.text, { plain: true }).length;
+    sums.set(f.language, s);
+  }
+  return Object.fromEntries([...sums.entries()].map(([l, s]) => [l, s.bytes / s.tokens]));
 }
 
 /** A few completions to show: per language, the first block start and line start of some files, with context. */
@@ -294,6 +339,8 @@ export async function pretrain(args: string[], io: PretrainIo): Promise<number> 
         return await model(rest, io);
       case 'eval':
         return await evaluateHeldOut(rest, io);
+      case 'card':
+        return card(rest, io);
       case 'snapshot': {
         const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { work: { type: 'string' }, out: { type: 'string' }, last: { type: 'boolean', default: false } } });
         if (positionals.length) throw new PretrainUsage(`tailor pretrain snapshot takes no positional arguments (got "${positionals[0]}").`);

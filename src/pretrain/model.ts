@@ -223,6 +223,7 @@ export async function pretrainModel(settings: PretrainSettings): Promise<{ resul
   const model = fs.existsSync(path.join(initDir, 'model.safetensors')) ? loadModelDir(initDir) : initModel(initDir, settings.tokenizerDir, settings.shape, settings.seed);
   const parameters = parameterCount(settings.shape, model.config.vocabSize);
   log(`Model: ${parameters.toLocaleString('en-US')} parameters (${model.config.numLayers} layers, d${model.config.hiddenSize}, ${model.config.numHeads}/${model.config.numKvHeads} heads, vocabulary ${model.config.vocabSize}).`);
+  recordSession(settings);
   const corpus = await materializeCorpus(settings.corpusDir, path.join(settings.workDir, 'tree'), settings.validationBytes);
   log(`Corpus: ${corpus.totals.train.files} training files (${(corpus.totals.train.bytes / 1e6).toFixed(1)} MB), ${corpus.totals.validation.files} validation files from held-out packages.`);
   const data = await prepareTrainingData(corpus, model.tokenizer, { sequence: settings.sequence, batch: settings.batch, seed: settings.seed, fimRate: 0.5 });
@@ -251,6 +252,41 @@ export async function pretrainModel(settings: PretrainSettings): Promise<{ resul
   } finally {
     await runner.dispose();
   }
+}
+
+/** What a pretraining run was asked, session by session: `run.json` in the run folder, for the model card. */
+export interface RunRecord {
+  shape: ModelShape;
+  sequence: number;
+  batch: number;
+  accumulation: number;
+  learningRate: number;
+  seed: number;
+  sessions: Array<{ started: string; steps: number; budgetMinutes: number | null; device: string }>;
+}
+
+export const RUN_RECORD = 'run.json';
+
+function recordSession(settings: PretrainSettings): void {
+  const file = path.join(settings.workDir, RUN_RECORD);
+  let record: RunRecord | null = null;
+  try {
+    record = JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
+  } catch {
+    record = null;
+  }
+  const next: RunRecord = {
+    shape: settings.shape,
+    sequence: settings.sequence,
+    batch: settings.batch,
+    accumulation: settings.accumulation,
+    learningRate: settings.learningRate,
+    seed: settings.seed,
+    sessions: [...(record?.sessions ?? []), { started: new Date().toISOString(), steps: settings.steps, budgetMinutes: settings.budgetMs === undefined ? null : settings.budgetMs / 60_000, device: settings.device }],
+  };
+  fs.mkdirSync(settings.workDir, { recursive: true });
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(next, null, 2) + '\n');
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 /** The trained weights as an F16 Hugging Face directory (written beside, then renamed in). */
