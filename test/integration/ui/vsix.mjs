@@ -14,6 +14,11 @@ import { hostTarget, packageVsix as packageForTarget } from '../../../scripts/pa
 
 /** What the .vsix must and must not hold (paths inside it, under extension/). */
 const REQUIRED = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js'];
+/** The embedded model ships whole: every models/<name>/ with its weights, tokenizer, config and card. */
+const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'README.md'];
+const EMBEDDED = fs.existsSync(path.join(repoRoot, 'models'))
+  ? fs.readdirSync(path.join(repoRoot, 'models')).filter((n) => fs.existsSync(path.join(repoRoot, 'models', n, 'config.json')))
+  : [];
 const FORBIDDEN = /^extension\/(?:src|test|\.cache|samples|bench|out|scripts|webview-ui|\.vscode|\.ci)\/|^extension\/.*\.(?:ts|map|vsix)$|^extension\/dist\/cli\.js$/;
 /** The native packages the bundles load at run time: only these may come from node_modules, for one platform only. */
 const NATIVE_ALLOWED = /^extension\/node_modules\/(?:onnxruntime-common|onnxruntime-node|webgpu)\//;
@@ -72,6 +77,7 @@ export async function run() {
       ...(fs.existsSync(media) ? fs.readdirSync(media, { recursive: true }).filter((f) => fs.statSync(path.join(media, f)).isFile()).map((f) => `extension/media/${f.split(path.sep).join('/')}`) : []),
     ];
     for (const need of new Set(expected)) assert.ok(entries.includes(need), `${need} is missing from the .vsix (entries: ${entries.join(', ')})`);
+    for (const model of EMBEDDED) for (const f of MODEL_FILES) assert.ok(entries.includes(`extension/models/${model}/${f}`), `the embedded model's ${f} (models/${model}) is missing from the .vsix`);
     for (const need of NATIVE_REQUIRED) assert.ok(entries.includes(need), `${need} (a native file the worker loads) is missing from the .vsix`);
     const otherPlatforms = entries.filter((e) => /\/(?:bin\/napi-v\d+\/[^/]+\/[^/]+|dist\/[a-z0-9]+-[a-z0-9]+)\//.test(e) && !e.includes(`/${ortDir}/`) && !e.includes(`/${dawnDir}/`));
     assert.deepEqual(otherPlatforms, [], 'the .vsix holds native binaries of other platforms');
@@ -97,6 +103,8 @@ export async function run() {
       const dialog = await runFromPalette(wb.page, COMMAND_LABEL);
       const text = await checkSummaryDialog(dialog, { folder: name, language });
       console.log(`vsix: summary dialog:\n${text.replace(/^/gm, '    ')}`);
+      // With no tailor.model.path, the installed extension must find the model it ships.
+      if (EMBEDDED.length) assert.match(text, /Training runs on the (?:CPU|GPU)/, `the packaged extension did not find its embedded model:\n${text}`);
       const report = await showFiles(wb.page, dialog, name);
       console.log(`vsix: "Show Files" opened ${report.via}: ${report.text.split('\n')[0]}`);
     } catch (error) {
