@@ -7,17 +7,16 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readPeftAdapter } from '../adapters/peft';
 import { formatBytes } from '../corpus';
-import { TailorError } from '../errors';
 import type { FileResult, PositionResult } from '../eval/evaluate';
 import { formatComparison } from '../eval/report';
 import { openEvalSession } from '../eval/session';
-import { evaluateAdapter, validationFiles } from '../eval/workspace';
-import { embeddedModelDir } from '../model/embedded';
+import { evaluateAdapter, evaluationRecord, validationFiles } from '../eval/workspace';
+import { AdapterStore } from '../adapters/store';
 import { loadModelDir } from '../model/modelDir';
 import { TARGET_MODULES } from '../model/types';
 import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
 import { runTrainJob } from '../train/trainJob';
-import { duration, numberOption, UsageError, workerScript, type Io } from './common';
+import { defaultModelDir, duration, numberOption, UsageError, VERDICT_TEXT, workerScript, type Io } from './common';
 import { cacheRoot, dataRoot } from './paths';
 
 export const ADAPT_USAGE = `  adapt <folder>     Tailor's whole job: mine the folder, train an adapter, evaluate it against the base model on
@@ -30,13 +29,6 @@ export const ADAPT_USAGE = `  adapt <folder>     Tailor's whole job: mine the fo
       --cache <dir>          compiled graphs and checkpoints (default $XDG_CACHE_HOME/tailor)
       --show <n>             completions to show (default 4)
 `;
-
-/** The model the CLI uses when not told: the one shipped beside it (dist/ → the package root). */
-export function defaultModelDir(): string {
-  const found = embeddedModelDir(path.join(__dirname, '..')) ?? embeddedModelDir(path.join(__dirname, '..', '..', '..'));
-  if (!found) throw new TailorError('model/none', 'This copy of Tailor has no embedded model (models/<name>/config.json).', 'Give a Hugging Face model directory with --model.');
-  return found;
-}
 
 export async function adapt(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -131,7 +123,8 @@ export async function adapt(args: string[], io: Io): Promise<number> {
     try {
       const started = Date.now();
       const evaluation = await evaluateAdapter(session, files, adapter, { signal: controller.signal, onPhase: (phase) => io.err(`  evaluating the ${phase === 'base' ? 'base model' : 'adapter'}…\n`) });
-      const verdict = { better: 'the adapter is better', 'no-better': 'the adapter is no better than the base model', worse: 'the adapter is worse than the base model' }[evaluation.comparison.verdict];
+      const verdict = VERDICT_TEXT[evaluation.comparison.verdict];
+      new AdapterStore(path.dirname(result.adapter.dir)).updateMetrics(result.adapter.id, { evaluation: evaluationRecord(evaluation) });
       io.out(
         `3. Evaluated on the ${files.length} validation files the adapter never trained on (${evaluation.base.summary.tokens.toLocaleString('en-US')} tokens, ${evaluation.base.summary.singleLinePositions} single-line and ${evaluation.base.summary.multiLinePositions} multi-line cursor positions, ${duration(Date.now() - started)}):\n\n` +
           indent(formatComparison(evaluation.base.summary, evaluation.adapter.summary, evaluation.comparison), '   ') +

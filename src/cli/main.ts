@@ -7,6 +7,7 @@ import { exportLoraGguf, exportModelGguf } from '../adapters/gguf';
 import { readPeftAdapter } from '../adapters/peft';
 import { cacheRoot, dataRoot } from './paths';
 import { ADAPT_USAGE, adapt } from './adapt';
+import { EVAL_USAGE, evalCommand } from './evalCommand';
 import { duration, numberOption, UsageError, workerScript, type Io } from './common';
 import { isCancelled, TailorError } from '../errors';
 import { loadModelDir } from '../model/modelDir';
@@ -65,6 +66,7 @@ Commands:
       --type <f16|f32>       weight type of a model export (default f16)
 
 ${ADAPT_USAGE}
+${EVAL_USAGE}
 ${PRETRAIN_USAGE}
   help               Show this help.
 `;
@@ -348,6 +350,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await pretrain(rest, io);
       case 'adapt':
         return await adapt(rest, io);
+      case 'eval':
+        return await evalCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

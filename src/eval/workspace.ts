@@ -57,3 +57,20 @@ export async function evaluateAdapter(
     comparison: compare(base, tuned),
   };
 }
+
+/** What tailor.json keeps of an evaluation: the verdict and each metric's base, adapter and difference. */
+export function evaluationRecord(e: WorkspaceEvaluation, date = new Date()): Record<string, unknown> {
+  const metrics: Record<string, unknown> = {};
+  for (const [name, d] of Object.entries(e.comparison.differences)) {
+    const key = name as keyof typeof e.base.summary.metrics;
+    metrics[name] = { base: e.base.summary.metrics[key].value, adapter: e.adapter.summary.metrics[key].value, difference: d.value, low: d.low, high: d.high, verdict: d.verdict };
+  }
+  return {
+    date: date.toISOString(),
+    files: e.files,
+    tokens: e.base.summary.tokens,
+    positions: { singleLine: e.base.summary.singleLinePositions, multiLine: e.base.summary.multiLinePositions },
+    verdict: e.comparison.verdict,
+    metrics,
+  };
+}
