@@ -8,7 +8,7 @@ import { readPeftAdapter } from '../adapters/peft';
 import { cacheRoot, dataRoot } from './paths';
 import { ADAPT_USAGE, adapt } from './adapt';
 import { EVAL_USAGE, evalCommand } from './evalCommand';
-import { duration, numberOption, UsageError, workerScript, type Io } from './common';
+import { duration, numberOption, UsageError, VERDICT_TEXT, workerScript, type Io } from './common';
 import { isCancelled, TailorError } from '../errors';
 import { loadModelDir } from '../model/modelDir';
 import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
@@ -42,6 +42,7 @@ Commands:
                              tokens per sequence (512), sequences per micro-batch (4), micro-batches per step (1)
       --fim-rate <p>         share of fill-in-the-middle examples (default 0.5)
       --seed <n>             seed of the data order and LoRA initialisation (default 0)
+      --no-eval              skip the evaluation against the base model after training
       --resume               continue the interrupted run with the same settings
       --checkpoint-every <n> save a resumable checkpoint every n steps (default 25)
       --name <name>          name of the adapter
@@ -160,6 +161,7 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
       'fim-rate': { type: 'string' },
       seed: { type: 'string' },
       resume: { type: 'boolean', default: false },
+      'no-eval': { type: 'boolean', default: false },
       'checkpoint-every': { type: 'string' },
       name: { type: 'string' },
       store: { type: 'string' },
@@ -202,6 +204,7 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
     fimRate: numberOption(values, 'fim-rate', 0.5, (n) => n >= 0 && n <= 1, 'in [0, 1]'),
     seed: numberOption(values, 'seed', 0, Number.isInteger, 'a whole number'),
     resume: values.resume ?? false,
+    evaluate: !values['no-eval'],
     mine: { scanWorker: workerScript() },
     ...(steps !== undefined ? { steps } : {}),
     ...(budget !== undefined ? { budgetMs: budget * 60_000 } : {}),
@@ -231,13 +234,19 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
     });
     if (show && io.interactive) io.err('\n');
     if (values.json) {
-      io.out(JSON.stringify({ reason: result.reason, adapter: result.adapter, training: result.training, corpus: result.corpus, data: { ...result.data, skipped: result.data.skipped.length }, engine: result.engine }, null, 2) + '\n');
+      io.out(JSON.stringify({ reason: result.reason, adapter: result.adapter, training: result.training, corpus: result.corpus, data: { ...result.data, skipped: result.data.skipped.length }, engine: result.engine, evaluation: result.evaluation }, null, 2) + '\n');
     } else if (result.adapter) {
       const t = result.training;
       io.out(
         `Saved "${result.adapter.info.name}" (${result.adapter.id}) in ${result.adapter.dir}\n` +
           `  ${t.steps} steps (${t.reason === 'completed' ? 'completed' : t.reason.replace('-', ' ')}), validation loss ${t.initialValidationLoss.toFixed(4)} → ${t.bestValidationLoss.toFixed(4)} (best at step ${t.bestStep}), ${duration(t.elapsedMs)}\n`,
       );
+      const e = result.evaluation;
+      if (e) {
+        const loss = e.metrics.loss!;
+        const exact = e.metrics.singleLineExact!;
+        io.out(`  on ${e.files} validation files: token loss ${loss.base.toFixed(3)} → ${loss.adapter.toFixed(3)}, single-line exact match ${(exact.base * 100).toFixed(1)}% → ${(exact.adapter * 100).toFixed(1)}%: ${VERDICT_TEXT[e.verdict]} (tailor eval shows every figure)\n`);
+      }
     } else {
       io.err(`Cancelled; run the same command with --resume to continue from the last checkpoint.\n`);
       return 130;

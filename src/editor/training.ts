@@ -12,7 +12,7 @@ import { TARGET_MODULES, type TargetModule } from '../model/types';
 import type { DeviceSetting } from '../runtime/engine';
 import { initialMonitorState, isRunning, reduceMonitor, type MonitorEvent, type MonitorResult, type MonitorState } from '../train/monitor';
 import { estimateTraining } from '../train/estimate';
-import type { TrainJobSettings } from '../train/types';
+import type { EvaluationRecord, TrainJobSettings } from '../train/types';
 import { chooseProvider, systemProbe } from '../runtime/deviceProbe';
 import { runInWorker } from '../train/workerClient';
 import { mineSettings } from './settings';
@@ -159,11 +159,14 @@ export class TrainingController implements vscode.Disposable {
               baseLoss: result.training.initialValidationLoss,
               adapterLoss: result.training.bestValidationLoss,
               elapsedMs: result.training.elapsedMs,
+              evaluation: result.evaluation,
               active: false,
               discarded: false,
             };
             this.apply({ type: 'finished', result: outcome });
-            await this.activate(folder.uri.fsPath, true);
+            // An adapter that does not beat the base model on held-out code is not put in its place.
+            if (!result.evaluation || result.evaluation.verdict === 'better') await this.activate(folder.uri.fsPath, true);
+            else this.suggestDiscard(outcome, result.evaluation);
             return this.stateValue.result;
           } finally {
             sub.dispose();
@@ -251,6 +254,29 @@ export class TrainingController implements vscode.Disposable {
       if (choice === 'Undo') await this.undo();
       if (choice === 'Show Training Monitor') await vscode.commands.executeCommand('tailor.showMonitor');
     });
+  }
+
+  /** Says that the new adapter is not better than the base model, offering to discard it (or use it anyway). */
+  private suggestDiscard(result: MonitorResult, evaluation: EvaluationRecord): void {
+    const exact = evaluation.metrics.singleLineExact;
+    const loss = evaluation.metrics.loss;
+    const figures = [
+      loss ? `token loss ${loss.base.toFixed(3)} → ${loss.adapter.toFixed(3)}` : '',
+      exact ? `single-line exact match ${(exact.base * 100).toFixed(1)}% → ${(exact.adapter * 100).toFixed(1)}%` : '',
+    ].filter(Boolean);
+    const what = evaluation.verdict === 'worse' ? 'worse than' : 'no better than';
+    void vscode.window
+      .showWarningMessage(
+        `Tailor: “${result.adapterName}” is ${what} the base model on ${evaluation.files} held-out files of ${this.stateValue.folder} (${figures.join(', ')}). It was kept but not activated; discard it?`,
+        'Discard',
+        'Activate Anyway',
+        'Show Training Monitor',
+      )
+      .then(async (choice) => {
+        if (choice === 'Discard') await this.discard();
+        if (choice === 'Activate Anyway') await this.activate(undefined, true);
+        if (choice === 'Show Training Monitor') await vscode.commands.executeCommand('tailor.showMonitor');
+      });
   }
 
   /** Puts back the adapter the folder had before the last activation. */

@@ -4,9 +4,9 @@
  * events on; the webview (webview-ui/src/monitor/) applies the same reducer, so both always agree.
  */
 import type { CorpusSummary } from '../corpus/report';
-import type { TrainJobProgress } from './types';
+import type { EvaluationRecord, TrainJobProgress } from './types';
 
-export type MonitorPhase = 'idle' | 'mining' | 'preparing' | 'training' | 'done' | 'cancelled' | 'failed';
+export type MonitorPhase = 'idle' | 'mining' | 'preparing' | 'training' | 'evaluating' | 'done' | 'cancelled' | 'failed';
 
 /** One optimizer step as the charts plot it. */
 export interface MonitorPoint {
@@ -27,6 +27,8 @@ export interface MonitorResult {
   /** Held-out (validation) loss of the base model and of the adapter. */
   baseLoss: number;
   adapterLoss: number;
+  /** Base model against the adapter on the validation files (completions too), when it ran. */
+  evaluation: EvaluationRecord | null;
   elapsedMs: number;
   /** The adapter is the folder's active one. */
   active: boolean;
@@ -112,6 +114,10 @@ export function reduceMonitor(state: MonitorState, event: MonitorEvent): Monitor
       const p = event.progress;
       if (p.phase === 'mine') return { ...state, phase: 'mining', message: `Mining: ${p.mine.filesSeen} files seen, ${p.mine.filesIncluded} kept` };
       if (p.phase === 'prepare') return { ...state, phase: 'preparing', message: p.message };
+      if (p.phase === 'evaluate') {
+        const message = `Evaluating the ${p.model === 'base' ? 'base model' : 'adapter'} on the validation files: ${p.done} of ${p.total}`;
+        return { ...state, phase: 'evaluating', message, etaMs: null };
+      }
       const t = p.training;
       const point: MonitorPoint = { step: t.step, loss: t.loss, learningRate: t.learningRate, tokensPerSecond: t.tokensPerSecond };
       const last = state.points[state.points.length - 1];
@@ -161,7 +167,7 @@ function thin(points: MonitorPoint[]): MonitorPoint[] {
 
 /** Whether the run is still going (mining, preparing or training). */
 export function isRunning(state: MonitorState): boolean {
-  return state.phase === 'mining' || state.phase === 'preparing' || state.phase === 'training';
+  return state.phase === 'mining' || state.phase === 'preparing' || state.phase === 'training' || state.phase === 'evaluating';
 }
 
 // ─── Messages ───────────────────────────────────────────────────────────────────────────────────────────────────

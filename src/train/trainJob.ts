@@ -10,14 +10,18 @@ import * as path from 'node:path';
 import { AdapterStore } from '../adapters/store';
 import { mineWorkspace } from '../corpus';
 import { summarize } from '../corpus/report';
-import { TailorError, throwIfAborted } from '../errors';
+import { isCancelled, TailorError, throwIfAborted } from '../errors';
+import { openEvalSession, type EvalSession } from '../eval/session';
+import { evaluateAdapter, evaluationRecord, readValidationFiles } from '../eval/workspace';
+import type { AdapterRecord } from '../adapters/types';
+import type { LoraAdapter } from '../model/types';
 import { loadModelDir } from '../model/modelDir';
 import { createOrtEngine } from '../runtime/ortEngine';
 import { prepareTrainingData } from './data';
 import { createStepRunner } from './ortStepRunner';
 import type { TrainStepRunner } from './stepRunner';
 import { train, type TrainingResult } from './trainer';
-import type { DataReport, TrainJobHandlers, TrainJobResult, TrainJobSettings } from './types';
+import type { DataReport, EvaluationRecord, TrainJobHandlers, TrainJobResult, TrainJobSettings } from './types';
 
 export type { TrainJobHandlers, TrainJobProgress, TrainJobResult, TrainJobSettings } from './types';
 
@@ -106,7 +110,7 @@ export async function runTrainJob(settings: TrainJobSettings, handlers: RunTrain
 
   async function finish(result: TrainingResult, runner: TrainStepRunner, attempt: TrainJobSettings, report: DataReport, checkpointDir: string): Promise<TrainJobResult> {
     const { best, ...training } = result;
-    if (result.reason === 'cancelled') return { reason: result.reason, adapter: null, corpus: summary, data: report, training, engine: engineInfo, checkpointDir };
+    if (result.reason === 'cancelled') return { reason: result.reason, adapter: null, corpus: summary, data: report, training, engine: engineInfo, checkpointDir, evaluation: null };
 
     // The best weights, as an adapter.
     const state = await runner.state();
@@ -155,7 +159,39 @@ export async function runTrainJob(settings: TrainJobSettings, handlers: RunTrain
     log(`Saved the adapter "${record.info.name}" to ${record.dir}: validation loss ${result.initialValidationLoss.toFixed(4)} → ${result.bestValidationLoss.toFixed(4)}.`);
     // The adapter holds the result; the run's checkpoint is no longer needed.
     fs.rmSync(checkpointDir, { recursive: true, force: true });
-    return { reason: result.reason, adapter: record, corpus: summary, data: report, training, engine: engineInfo, checkpointDir };
+    const evaluation = settings.evaluate === false ? null : await evaluate(adapter, record);
+    return { reason: result.reason, adapter: evaluation ? (store.get(record.id) ?? record) : record, corpus: summary, data: report, training, engine: engineInfo, checkpointDir, evaluation };
+  }
+
+  /**
+   * Base model against the new adapter on the validation files, recorded in its tailor.json. The adapter is saved
+   * before this starts, so a cancelled or failed evaluation loses nothing: it is logged and the result has none.
+   */
+  async function evaluate(adapter: LoraAdapter, record: AdapterRecord): Promise<EvaluationRecord | null> {
+    const files = readValidationFiles(corpus);
+    if (files.length === 0) {
+      log('No validation files: the adapter is not evaluated.');
+      return null;
+    }
+    progress({ phase: 'evaluate', model: 'base', done: 0, total: files.length });
+    let session: EvalSession | null = null;
+    try {
+      session = await openEvalSession(model, { device: settings.device, cacheDir: settings.cacheDir, engine });
+      const e = await evaluateAdapter(session, files, adapter, {
+        ...(signal ? { signal } : {}),
+        onProgress: (which, done, total) => progress({ phase: 'evaluate', model: which, done, total }),
+      });
+      const saved = evaluationRecord(e);
+      new AdapterStore(settings.storeDir).updateMetrics(record.id, { evaluation: saved });
+      log(`Evaluated on ${files.length} validation files: token loss ${saved.metrics.loss!.base.toFixed(3)} → ${saved.metrics.loss!.adapter.toFixed(3)}, single-line exact match ${(saved.metrics.singleLineExact!.base * 100).toFixed(1)}% → ${(saved.metrics.singleLineExact!.adapter * 100).toFixed(1)}%; verdict: ${saved.verdict}.`);
+      return saved;
+    } catch (error) {
+      if (!isCancelled(error)) log(`The evaluation failed (${error instanceof Error ? error.message : String(error)}); the adapter is saved without it.`);
+      else log('The evaluation was cancelled; the adapter is saved without it.');
+      return null;
+    } finally {
+      await session?.dispose();
+    }
   }
 }
 

@@ -129,11 +129,14 @@ export interface TrainJobSettings {
   resume?: boolean;
   /** Name for the adapter (default: folder and date). */
   name?: string;
+  /** Evaluate the adapter against the base model on the validation files after training (default true). */
+  evaluate?: boolean;
 }
 
 export type TrainJobProgress =
   | { phase: 'mine'; mine: MineProgress }
   | { phase: 'prepare'; message: string }
+  | { phase: 'evaluate'; model: 'base' | 'adapter'; done: number; total: number }
   | { phase: 'train'; training: TrainingProgress; engine: { provider: string; reason: string; threads: number } };
 
 export interface TrainJobResult {
@@ -145,6 +148,8 @@ export interface TrainJobResult {
   training: TrainingSummary;
   engine: { provider: string; reason: string; threads: number };
   checkpointDir: string;
+  /** Base model against the adapter on the validation files (also in the adapter's tailor.json); null when not run. */
+  evaluation: EvaluationRecord | null;
 }
 
 export interface TrainJobHandlers {
@@ -153,3 +158,12 @@ export interface TrainJobHandlers {
   onLog?: (line: string) => void;
 }
 
+/** An evaluation as tailor.json keeps it (src/eval/workspace.ts `evaluationRecord`). */
+export interface EvaluationRecord {
+  date: string;
+  files: number;
+  tokens: number;
+  positions: { singleLine: number; multiLine: number };
+  verdict: 'better' | 'no-better' | 'worse';
+  metrics: Record<string, { base: number; adapter: number; difference: number; low: number; high: number; verdict: 'better' | 'no-better' | 'worse' }>;
+}

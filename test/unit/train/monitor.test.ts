@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialMonitorState, isMonitorHostMessage, isMonitorRequest, isRunning, MAX_LOG, MAX_POINTS, reduceMonitor, type MonitorEvent, type MonitorResult, type MonitorState } from '../../../src/train/monitor';
 import type { TrainingProgress } from '../../../src/train/types';
-import { actions, evaluationRows, statRows } from '../../../webview-ui/src/monitor/view';
+import { actions, evaluationRows, statRows, verdictLine } from '../../../webview-ui/src/monitor/view';
 
 const engine = { provider: 'cpu', reason: 'no GPU', threads: 2 };
 
@@ -22,13 +22,20 @@ function training(step: number, extra: Partial<TrainingProgress> = {}): MonitorE
   };
 }
 
-const result: MonitorResult = { adapterId: 'a1', adapterName: 'alpha 2026-11-28', adapterDir: '/store/a1', reason: 'completed', steps: 100, baseLoss: 2.5, adapterLoss: 2.0, elapsedMs: 10_000, active: false, discarded: false };
+const result: MonitorResult = { adapterId: 'a1', adapterName: 'alpha 2026-11-28', adapterDir: '/store/a1', reason: 'completed', steps: 100, baseLoss: 2.5, adapterLoss: 2.0, elapsedMs: 10_000, evaluation: null, active: false, discarded: false };
 
 function run(...events: MonitorEvent[]): MonitorState {
   return events.reduce(reduceMonitor, initialMonitorState());
 }
 
 describe('training monitor state', () => {
+  it('shows the evaluation after training as a running phase with its progress', () => {
+    const s = run({ type: 'started', runId: 'r1', folder: 'alpha' }, { type: 'progress', progress: { phase: 'evaluate', model: 'adapter', done: 2, total: 5 } });
+    assert.equal(s.phase, 'evaluating');
+    assert.equal(isRunning(s), true);
+    assert.match(s.message, /Evaluating the adapter on the validation files: 2 of 5/);
+  });
+
   it('starts idle, then mining, preparing and training as the job reports', () => {
     assert.equal(initialMonitorState().phase, 'idle');
     let s = run({ type: 'started', runId: 'r1', folder: 'alpha' });
@@ -126,8 +133,27 @@ describe('training monitor view', () => {
     assert.equal(rows.Engine, 'CPU, 2 threads');
     assert.equal(rows.Memory, '500 MiB');
     const ev = evaluationRows(s)!;
-    assert.deepEqual(ev[0], ['Held-out loss', '2.5000', '2.0000']);
-    assert.deepEqual(ev[2], ['Change', '', '-20.0%']);
+    assert.deepEqual(ev[0], ['Held-out loss', '2.5000', '2.0000', '-20.0%']);
+    assert.equal(verdictLine(s), null, 'no verdict without an evaluation');
+  });
+
+  it('shows the evaluation of completions with intervals, and says when the adapter is not better', () => {
+    const metric = (base: number, adapter: number, low: number, high: number, verdict: 'better' | 'no-better' | 'worse') => ({ base, adapter, difference: adapter - base, low, high, verdict });
+    const evaluation = {
+      date: '2026-11-28T00:00:00Z',
+      files: 3,
+      tokens: 6000,
+      positions: { singleLine: 36, multiLine: 9 },
+      verdict: 'no-better' as const,
+      metrics: { loss: metric(2.5, 2.4, -0.3, 0.05, 'no-better'), singleLineExact: metric(0.1, 0.125, -0.05, 0.1, 'no-better') },
+    };
+    const s = run({ type: 'started', runId: 'r1', folder: 'alpha' }, { type: 'finished', result: { ...result, evaluation } });
+    const ev = evaluationRows(s)!;
+    assert.deepEqual(ev[0], ['Token loss', '2.500', '2.400', '−0.100 (−0.300 to +0.050)']);
+    assert.deepEqual(ev[1], ['Single-line exact match', '10.0%', '12.5%', '+2.5 (−5.0 to +10.0)']);
+    assert.match(verdictLine(s)!, /^No better than the base model on 3 held-out files .*consider discarding it — it was not activated\.$/);
+    const better = run({ type: 'started', runId: 'r1', folder: 'alpha' }, { type: 'finished', result: { ...result, evaluation: { ...evaluation, verdict: 'better' } } });
+    assert.match(verdictLine(better)!, /^Better than the base model/);
   });
 });
 

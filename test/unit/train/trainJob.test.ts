@@ -48,7 +48,7 @@ describe('a training run', () => {
   it('lowers the validation loss and saves a PEFT adapter with tailor.json in the store', async () => {
     const phases = new Set<string>();
     const result = await runTrainJob(settings(), { onProgress: (p) => phases.add(p.phase) });
-    assert.deepEqual([...phases], ['mine', 'prepare', 'train']);
+    assert.deepEqual([...phases], ['mine', 'prepare', 'train', 'evaluate']);
     assert.equal(result.reason, 'completed');
     assert.ok(result.training.bestValidationLoss < result.training.initialValidationLoss, `${result.training.initialValidationLoss} → ${result.training.bestValidationLoss}`);
     const record = result.adapter!;
@@ -57,6 +57,11 @@ describe('a training run', () => {
     assert.equal(record.info.baseModel.fingerprint, loadModelDir(tiny.dir).fingerprint);
     assert.equal(record.info.corpus!.files, 16);
     assert.equal(record.info.metrics.bestValidationLoss, result.training.bestValidationLoss);
+    // After training, the adapter is evaluated against the base model on the validation files, and that is recorded.
+    assert.ok(result.evaluation, 'the job evaluates the adapter');
+    assert.ok(['better', 'no-better', 'worse'].includes(result.evaluation.verdict));
+    assert.ok(result.evaluation.files > 0 && result.evaluation.files < 16, 'the validation files only');
+    assert.deepEqual((record.info.metrics as { evaluation?: unknown }).evaluation, result.evaluation, 'tailor.json holds the evaluation');
     const names = SafetensorsFile.open(path.join(record.dir, 'adapter_model.safetensors')).names();
     assert.ok(names.includes('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight'));
     assert.ok(names.includes('base_model.model.model.layers.1.self_attn.o_proj.lora_B.weight'));

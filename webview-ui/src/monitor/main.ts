@@ -8,7 +8,7 @@ import uPlot from 'uplot';
 import { summaryText } from '../../../src/corpus/report';
 import { initialMonitorState, isMonitorHostMessage, reduceMonitor, type MonitorRequest, type MonitorState } from '../../../src/train/monitor';
 import { clear, h } from '../dom';
-import { actions, evaluationRows, statRows } from './view';
+import { actions, evaluationRows, statRows, verdictLine } from './view';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -129,14 +129,16 @@ function render(): void {
     clear(evaluation);
     if (ev) {
       const r = s.result!;
+      const verdict = verdictLine(s);
       evaluation.append(
         h('h2', {}, 'Evaluation on the held-out files'),
         h(
           'table',
           {},
-          h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', { scope: 'col' }, 'Base model'), h('th', { scope: 'col' }, 'Adapter'))),
-          h('tbody', {}, ...ev.map(([l, b, ad]) => h('tr', {}, h('th', { scope: 'row' }, l), h('td', {}, b), h('td', {}, ad)))),
+          h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', { scope: 'col' }, 'Base model'), h('th', { scope: 'col' }, 'Adapter'), h('th', { scope: 'col' }, r.evaluation ? 'Change (95% interval)' : 'Change'))),
+          h('tbody', {}, ...ev.map(([l, b, ad, c]) => h('tr', {}, h('th', { scope: 'row' }, l), h('td', {}, b), h('td', {}, ad), h('td', {}, c)))),
         ),
+        ...(verdict ? [h('p', { class: r.evaluation?.verdict === 'better' ? 'verdict' : 'verdict warning', role: r.evaluation?.verdict === 'better' ? 'status' : 'alert' }, verdict)] : []),
         h('p', {}, r.discarded ? 'The adapter was discarded.' : r.active ? `“${r.adapterName}” is the active adapter of ${s.folder}.` : `“${r.adapterName}” is saved but not active.`),
       );
     }

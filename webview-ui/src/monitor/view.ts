@@ -36,21 +36,50 @@ export function statRows(s: MonitorState): Array<[string, string]> {
   ];
 }
 
-/** The evaluation rows (base against adapter on the held-out files), or null before a result. */
-export function evaluationRows(s: MonitorState): Array<[string, string, string]> | null {
+/** The evaluation rows — label, base model, adapter, change (with its 95% interval) — or null before a result. */
+export function evaluationRows(s: MonitorState): Array<[string, string, string, string]> | null {
   const r = s.result;
   if (!r) return null;
-  const change = r.baseLoss > 0 ? ((r.adapterLoss / r.baseLoss - 1) * 100).toFixed(1) : '—';
-  return [
-    ['Held-out loss', formatLoss(r.baseLoss), formatLoss(r.adapterLoss)],
-    ['Perplexity', Number.isFinite(r.baseLoss) ? Math.exp(r.baseLoss).toFixed(2) : '—', Number.isFinite(r.adapterLoss) ? Math.exp(r.adapterLoss).toFixed(2) : '—'],
-    ['Change', '', `${change}%`],
+  const e = r.evaluation;
+  if (!e) {
+    const change = r.baseLoss > 0 ? `${((r.adapterLoss / r.baseLoss - 1) * 100).toFixed(1)}%` : '—';
+    return [
+      ['Held-out loss', formatLoss(r.baseLoss), formatLoss(r.adapterLoss), change],
+      ['Perplexity', Number.isFinite(r.baseLoss) ? Math.exp(r.baseLoss).toFixed(2) : '—', Number.isFinite(r.adapterLoss) ? Math.exp(r.adapterLoss).toFixed(2) : '—', ''],
+    ];
+  }
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const pts = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+  type Row = [key: string, label: string, value: (x: number) => string, diff: (x: number) => string];
+  const signed = (digits: number) => (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+  const all: Row[] = [
+    ['loss', 'Token loss', (x) => x.toFixed(3), signed(3)],
+    ['nextTokenAccuracy', 'Next-token accuracy', pct, pts],
+    ['singleLineExact', 'Single-line exact match', pct, pts],
+    ['singleLineEditSimilarity', 'Single-line edit similarity', pct, pts],
+    ['acceptedChars', 'Accepted characters', (x) => x.toFixed(1), signed(1)],
+    ['multiLineEditSimilarity', 'Multi-line edit similarity', pct, pts],
   ];
+  const rows = all.filter(([key]) => e.metrics[key] !== undefined);
+  return rows.map(([key, label, value, diff]) => {
+    const m = e.metrics[key]!;
+    return [label, value(m.base), value(m.adapter), `${diff(m.difference)} (${diff(m.low)} to ${diff(m.high)})`];
+  });
+}
+
+/** What the evaluation says of the adapter, in words, with what to do about it; null before a result. */
+export function verdictLine(s: MonitorState): string | null {
+  const e = s.result?.evaluation;
+  if (!e) return null;
+  const where = `on ${e.files} held-out file${e.files === 1 ? '' : 's'} (${e.positions.singleLine} single-line and ${e.positions.multiLine} multi-line cursor positions)`;
+  if (e.verdict === 'better') return `Better than the base model ${where}.`;
+  const what = e.verdict === 'worse' ? 'Worse than' : 'No better than';
+  return `${what} the base model ${where}: consider discarding it${s.result?.active ? '' : ' — it was not activated'}.`;
 }
 
 /** Which buttons show in each state. */
 export function actions(s: MonitorState): { cancel: boolean; train: boolean; openFolder: boolean; activate: boolean; discard: boolean } {
-  const running = s.phase === 'mining' || s.phase === 'preparing' || s.phase === 'training';
+  const running = s.phase === 'mining' || s.phase === 'preparing' || s.phase === 'training' || s.phase === 'evaluating';
   const kept = s.result?.adapterId != null && !s.result.discarded;
   return {
     cancel: running,
