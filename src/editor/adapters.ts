@@ -7,11 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AdapterRecord } from '../adapters/store';
-import { TailorError } from '../errors';
+import { isCancelled, TailorError } from '../errors';
+import type { DeviceSetting } from '../runtime/engine';
 import { runInWorker } from '../train/workerClient';
 import { AdapterRouter } from '../serve/router';
 import type { TailorContext } from './context';
 import { chooseModelDirectory } from './serving';
+import { mineSettings } from './settings';
 
 /** The folder the user is working in: the active editor's, else the only one, else undefined. */
 function currentFolder(): vscode.WorkspaceFolder | undefined {
@@ -30,9 +32,18 @@ async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
   return currentFolder() ?? vscode.window.showWorkspaceFolderPick({ placeHolder: 'Which folder’s adapter?' });
 }
 
-/** "validation loss −12.3%" from what training recorded, or '' when it recorded none. */
+/**
+ * "held-out loss 2.5 → 2.1 (−16.0%), exact match 10.0% → 14.0%" from the adapter's evaluation, else from what
+ * training recorded, or '' when there is neither.
+ */
 export function heldOutGain(record: AdapterRecord): string {
   const m = record.info.metrics;
+  const e = m.evaluation as { metrics?: Record<string, { base: number; adapter: number }> } | undefined;
+  const loss = e?.metrics?.loss;
+  const exact = e?.metrics?.singleLineExact;
+  if (loss && exact && loss.base > 0) {
+    return `held-out loss ${loss.base.toFixed(3)} → ${loss.adapter.toFixed(3)} (${loss.adapter <= loss.base ? '−' : '+'}${(Math.abs(1 - loss.adapter / loss.base) * 100).toFixed(1)}%), exact match ${(exact.base * 100).toFixed(1)}% → ${(exact.adapter * 100).toFixed(1)}%`;
+  }
   const before = Number(m.initialValidationLoss);
   const after = Number(m.bestValidationLoss);
   if (!Number.isFinite(before) || !Number.isFinite(after) || before <= 0) return '';
@@ -44,7 +55,17 @@ function describe(record: AdapterRecord): { description: string; detail: string 
   const date = new Date(record.info.createdAt);
   const when = Number.isNaN(date.getTime()) ? record.info.createdAt : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   const corpus = c ? `${c.folder}: ${c.files} files${c.languages.length ? `, ${c.languages.slice(0, 3).join(', ')}` : ''}` : '';
-  return { description: corpus, detail: [when, heldOutGain(record), `rank ${String(record.info.hyperparameters.rank ?? '?')}`].filter(Boolean).join(' · ') };
+  const verdict = verdictOf(record);
+  return {
+    description: [verdict && verdict !== 'better' ? `$(warning) ${verdict === 'worse' ? 'worse than' : 'no better than'} the base model — consider deleting it` : '', corpus].filter(Boolean).join(' · '),
+    detail: [when, heldOutGain(record), `rank ${String(record.info.hyperparameters.rank ?? '?')}`].filter(Boolean).join(' · '),
+  };
+}
+
+/** The verdict of the adapter's last evaluation against the base model, or null when it was never evaluated. */
+export function verdictOf(record: AdapterRecord): 'better' | 'no-better' | 'worse' | null {
+  const v = (record.info.metrics.evaluation as { verdict?: unknown } | undefined)?.verdict;
+  return v === 'better' || v === 'no-better' || v === 'worse' ? v : null;
 }
 
 export class AdapterStatusBar implements vscode.Disposable {
@@ -75,6 +96,10 @@ export class AdapterStatusBar implements vscode.Disposable {
     const enabled = vscode.workspace.getConfiguration('tailor.completions', languageId ? { languageId } : undefined).get<boolean>('enabled', true);
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**Tailor** — ${folder ? `folder *${folder.name}*: ` : ''}${record ? `adapter **${record.info.name}**` : 'base model, no adapter'}\n\n`);
+    const verdict = record ? verdictOf(record) : null;
+    if (record && verdict) {
+      tip.appendMarkdown(verdict === 'better' ? `Better than the base model on held-out files: ${heldOutGain(record)}.\n\n` : `$(warning) ${verdict === 'worse' ? 'Worse than' : 'No better than'} the base model on held-out files (${heldOutGain(record)}): consider deleting it.\n\n`);
+    }
     this.item.backgroundColor = undefined;
     switch (state.kind) {
       case 'idle':
@@ -95,6 +120,7 @@ export class AdapterStatusBar implements vscode.Disposable {
         tip.appendMarkdown(`${state.error.message}\n\n${state.error.fix}\n\n`);
         break;
     }
+    if (verdict && verdict !== 'better' && state.kind !== 'error') this.item.text = `$(warning) ${name}`;
     if (serving.training) {
       this.item.text = `$(sync~spin) ${name} · training`;
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
@@ -220,6 +246,78 @@ export async function exportAdapterCommand(ctx: TailorContext, record?: AdapterR
   }
 }
 
+/**
+ * "Tailor: Evaluate adapter": the base model against an adapter on the validation files of the folder it was
+ * trained on (or one the user picks), in the worker with a cancellable progress notification; the result goes to
+ * the adapter's tailor.json (the switcher shows it) and is offered as a table.
+ */
+export async function evaluateAdapterCommand(ctx: TailorContext, record?: AdapterRecord): Promise<void> {
+  const target = record ?? (await pickAdapter(ctx, 'Tailor: evaluate which adapter?'));
+  if (!target) return;
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+  const folder = folders.find((f) => f.name === target.info.corpus?.folder) ?? (await pickFolder());
+  if (!folder) return;
+  let modelDir: string;
+  try {
+    modelDir = ctx.serving.modelDir();
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Tailor: ${(error as TailorError).message}`, { detail: (error as TailorError).fix });
+    return;
+  }
+  const storage = ctx.extension.globalStorageUri.fsPath;
+  const abort = new AbortController();
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Tailor: evaluating “${target.info.name}” on ${folder.name}`, cancellable: true },
+      (progress, token) => {
+        const sub = token.onCancellationRequested(() => abort.abort());
+        let reported = 0;
+        return runInWorker(
+          ctx.workerScript,
+          {
+            kind: 'evaluate',
+            settings: {
+              workspace: folder.uri.fsPath,
+              modelDir,
+              storeDir: ctx.serving.store.root,
+              adapterId: target.id,
+              cacheDir: path.join(storage, 'graphs'),
+              device: vscode.workspace.getConfiguration('tailor.engine').get<DeviceSetting>('device', 'auto'),
+              mine: mineSettings(folder),
+            },
+          },
+          {
+            signal: abort.signal,
+            onProgress: (p) => {
+              const fraction = ((p.model === 'base' ? 0 : 50) + (p.done / Math.max(1, p.total)) * 50);
+              progress.report({ increment: Math.max(0, fraction - reported), message: `${p.model === 'base' ? 'base model' : 'adapter'}: ${p.done} of ${p.total} files` });
+              reported = Math.max(reported, fraction);
+            },
+          },
+        ).finally(() => sub.dispose());
+      },
+    );
+    ctx.serving.refresh();
+    const e = result.evaluation;
+    const words = { better: 'is better than', 'no-better': 'is no better than', worse: 'is worse than' }[e.verdict];
+    const text = `Tailor: “${target.info.name}” ${words} the base model on ${e.files} held-out files of ${folder.name} (${heldOutGain(ctx.serving.store.get(target.id) ?? target)}).`;
+    const show = async (choice: string | undefined) => {
+      if (choice === 'Show Figures') {
+        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `# “${target.info.name}” against the base model\n\nHeld-out validation files of ${folder.name}: ${e.files} files, ${e.tokens.toLocaleString('en-US')} tokens, ${e.positions.singleLine} single-line and ${e.positions.multiLine} multi-line cursor positions.\n\n${result.table}\nVerdict: ${e.verdict}.\n` });
+        await vscode.window.showTextDocument(doc, { preview: true });
+      }
+      if (choice === 'Delete Adapter') await deleteAdapterCommand(ctx, ctx.serving.store.get(target.id) ?? target);
+    };
+    if (e.verdict === 'better') void vscode.window.showInformationMessage(text, 'Show Figures').then(show);
+    else void vscode.window.showWarningMessage(`${text} Consider deleting it.`, 'Show Figures', 'Delete Adapter').then(show);
+  } catch (error) {
+    if (isCancelled(error)) return;
+    const e = error instanceof TailorError ? error : new TailorError('eval/failed', `The evaluation failed: ${(error as Error).message}`, 'See the Tailor log.');
+    ctx.log.error(e.toString());
+    void vscode.window.showErrorMessage(`Tailor: ${e.message}`, { detail: e.fix });
+  }
+}
+
 /** The base model directory an adapter was trained on, when it is on this machine (GGUF export needs its config). */
 function modelDirFor(ctx: TailorContext, record: AdapterRecord): string | null {
   const state = ctx.serving.state;
@@ -249,6 +347,7 @@ export async function manageAdaptersCommand(ctx: TailorContext): Promise<void> {
         }
       },
     },
+    { label: '$(beaker) Evaluate against the base model', action: () => evaluateAdapterCommand(ctx, record) },
     { label: '$(export) Export…', action: () => exportAdapterCommand(ctx, record) },
     { label: '$(folder-opened) Reveal folder', action: () => vscode.commands.executeCommand('revealFileInOS', vscode.Uri.file(record.dir)) },
     { label: '$(trash) Delete…', action: () => deleteAdapterCommand(ctx, record) },

@@ -1,6 +1,6 @@
 /** The command table: each command that exists is one small factory. Commands arrive with their capabilities. */
 import * as vscode from 'vscode';
-import { deleteAdapterCommand, exportAdapterCommand, manageAdaptersCommand, switchAdapterCommand } from './adapters';
+import { deleteAdapterCommand, evaluateAdapterCommand, exportAdapterCommand, manageAdaptersCommand, switchAdapterCommand } from './adapters';
 import type { TailorContext } from './context';
 import { trainAdapterCommand } from './trainCommand';
 
@@ -9,6 +9,7 @@ const COMMANDS: Record<string, (ctx: TailorContext) => (...args: unknown[]) => u
   'tailor.switchAdapter': (ctx) => () => switchAdapterCommand(ctx),
   'tailor.deleteAdapter': (ctx) => () => deleteAdapterCommand(ctx),
   'tailor.exportAdapter': (ctx) => () => exportAdapterCommand(ctx),
+  'tailor.evaluateAdapter': (ctx) => () => evaluateAdapterCommand(ctx),
   'tailor.manageAdapters': (ctx) => () => manageAdaptersCommand(ctx),
   'tailor.showMonitor': (ctx) => () => ctx.monitor.show(),
   'tailor.cancelTraining': (ctx) => () => {

@@ -4,7 +4,7 @@
  */
 import { KIND_TITLES, type CorpusSummary } from '../corpus/report';
 import type { Corpus, ExclusionKind, Framework, LanguageStats, MineOptions, MineProgress, Split } from '../corpus/types';
-import type { TrainJobProgress, TrainJobResult, TrainJobSettings } from './types';
+import type { EvaluateJobResult, EvaluateJobSettings, EvaluateProgress, TrainJobProgress, TrainJobResult, TrainJobSettings } from './types';
 
 /** Mining options that can cross a thread boundary (no callbacks, no signal). */
 export type MineSettings = Omit<MineOptions, 'signal' | 'onProgress'>;
@@ -36,18 +36,26 @@ export interface ExportResult {
   bytes: number;
 }
 
-export type Job = MineJob | TrainJob | ExportJob;
+/** Evaluate an adapter against its base model on a folder's validation files. */
+export interface EvaluateJob {
+  kind: 'evaluate';
+  settings: EvaluateJobSettings;
+}
+
+export type Job = MineJob | TrainJob | ExportJob | EvaluateJob;
 
 export interface JobResults {
   mine: Corpus;
   train: TrainJobResult;
   export: ExportResult;
+  evaluate: EvaluateJobResult;
 }
 
 export interface JobProgress {
   mine: MineProgress;
   train: TrainJobProgress;
   export: never;
+  evaluate: EvaluateProgress;
 }
 
 export type HostMessage = { type: 'start'; runId: string; job: Job } | { type: 'cancel'; runId: string };
@@ -81,6 +89,10 @@ export function isHostMessage(x: unknown): x is HostMessage {
   }
   if (job.kind === 'export') {
     return typeof job.adapterDir === 'string' && (job.format === 'peft' || job.format === 'gguf') && typeof job.out === 'string' && (job.modelDir === null || typeof job.modelDir === 'string');
+  }
+  if (job.kind === 'evaluate') {
+    const e = job.settings;
+    return isObject(e) && ['workspace', 'modelDir', 'storeDir', 'adapterId', 'cacheDir', 'device'].every((k) => typeof e[k] === 'string');
   }
   return false;
 }

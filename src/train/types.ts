@@ -167,3 +167,27 @@ export interface EvaluationRecord {
   verdict: 'better' | 'no-better' | 'worse';
   metrics: Record<string, { base: number; adapter: number; difference: number; low: number; high: number; verdict: 'better' | 'no-better' | 'worse' }>;
 }
+
+// ─── An evaluation on demand (src/eval/job.ts) ──────────────────────────────────────────────────────────────────
+
+export interface EvaluateJobSettings {
+  workspace: string;
+  modelDir: string;
+  storeDir: string;
+  adapterId: string;
+  cacheDir: string;
+  device: DeviceSetting;
+  mine?: Pick<MineOptions, 'exclude' | 'maxFileBytes' | 'scanWorker'>;
+}
+
+export interface EvaluateProgress {
+  model: 'base' | 'adapter';
+  done: number;
+  total: number;
+}
+
+export interface EvaluateJobResult {
+  evaluation: EvaluationRecord;
+  /** The figures as a Markdown table (base, adapter, difference with its interval, verdict). */
+  table: string;
+}

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { mineWorkspace } from '../corpus';
 import { SCAN_ROLE, serveScanRequests } from '../corpus/scanPool';
 import { runTrainJob } from './trainJob';
+import { runEvaluateJob } from '../eval/job';
 import { exportAdapter } from '../adapters/exportAdapter';
 import { SERVE_ROLE } from '../serve/protocol';
 import { serveCompletions } from '../serve/serveWorker';
@@ -45,6 +46,12 @@ async function start(message: Extract<HostMessage, { type: 'start' }>): Promise<
       post({ type: 'done', runId, result: corpus });
     } else if (job.kind === 'export') {
       post({ type: 'done', runId, result: exportAdapter(job) });
+    } else if (job.kind === 'evaluate') {
+      const result = await runEvaluateJob(
+        { ...job.settings, mine: { ...job.settings.mine, scanWorker: __filename } },
+        { signal: controller.signal, onProgress: (progress) => post({ type: 'progress', runId, progress }) },
+      );
+      post({ type: 'done', runId, result });
     } else {
       const result = await runTrainJob(
         { ...job.settings, mine: { ...job.settings.mine, scanWorker: __filename } },
