@@ -7,6 +7,9 @@
  *   confidence interval of the difference between two models on the same positions.
  */
 import { distance } from 'fastest-levenshtein';
+import { seededRandom } from '../serve/sampling';
+
+export { seededRandom };
 
 export function exactMatch(generated: string, truth: string): boolean {
   return generated.trim() === truth.trim();
@@ -25,18 +28,6 @@ export function acceptedChars(generated: string, truth: string): number {
   const limit = Math.min(generated.length, truth.length);
   while (n < limit && generated.charCodeAt(n) === truth.charCodeAt(n)) n++;
   return n;
-}
-
-/** A deterministic random stream (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One file's contribution to a metric: the sum of the metric over its positions (or tokens), and their count. */

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mineWorkspace } from '../corpus';
+import type { Corpus } from '../corpus/types';
 
 export const PERMISSIVE = new Set(['MIT', 'ISC', 'BSD-2-Clause', 'BSD-3-Clause', '0BSD', 'Apache-2.0', 'PSF-2.0']);
 
@@ -156,31 +157,36 @@ export async function buildPretrainCorpus(
   const manifest: ManifestEntry[] = [];
   const skipped: BuildResult['skipped'] = [];
   const written = new Set<string>();
-  for (const tree of options.trees ?? []) {
-    if (!isPermissive(tree.license)) throw new Error(`${tree.name}: licence ${tree.license} is not on the permissive list.`);
-    const corpus = await mineWorkspace(tree.dir, { builtinExcludes: false, exclude: tree.exclude, maxFileBytes: options.maxFileBytes ?? 256 * 1024, threads: 1 });
-    const modules = new Map<string, ManifestEntry>();
-    for (const f of corpus.files) {
+  const mine = (dir: string, exclude: string[]) => mineWorkspace(dir, { builtinExcludes: false, exclude, maxFileBytes: options.maxFileBytes ?? 256 * 1024, threads: 1 });
+  /** Writes each kept file of a mined folder into the entry `entryOf` gives it (one a package, or one a module). */
+  const take = (dir: string, files: Corpus['files'], entryOf: (path: string) => ManifestEntry) => {
+    for (const f of files) {
       if (!PRETRAIN_LANGUAGES.has(f.language) || written.has(f.sha1)) continue;
       let text: string;
       try {
-        text = fs.readFileSync(path.join(tree.dir, f.path), 'utf8');
+        text = fs.readFileSync(path.join(dir, f.path), 'utf8');
       } catch {
         continue;
       }
-      const top = f.path.split('/')[0]!.replace(/\.py$/, '');
-      const name = `${tree.name}/${top}`;
-      let entry = modules.get(name);
-      if (!entry) {
-        entry = { name, version: tree.version, license: tree.license, split: isHeldOut(name) ? 'heldout' : 'train', files: 0, bytes: 0, languages: {} };
-        modules.set(name, entry);
-      }
+      const entry = entryOf(f.path);
       written.add(f.sha1);
-      write(entry.split, { package: name, path: f.path, language: f.language, text });
+      write(entry.split, { package: entry.name, path: f.path, language: f.language, text });
       entry.files++;
       entry.bytes += f.bytes;
       entry.languages[f.language] = (entry.languages[f.language] ?? 0) + 1;
     }
+  };
+  const newEntry = (name: string, version: string, license: string): ManifestEntry => ({ name, version, license, split: isHeldOut(name) ? 'heldout' : 'train', files: 0, bytes: 0, languages: {} });
+
+  for (const tree of options.trees ?? []) {
+    if (!isPermissive(tree.license)) throw new Error(`${tree.name}: licence ${tree.license} is not on the permissive list.`);
+    const modules = new Map<string, ManifestEntry>();
+    take(tree.dir, (await mine(tree.dir, tree.exclude)).files, (file) => {
+      const name = `${tree.name}/${file.split('/')[0]!.replace(/\.py$/, '')}`;
+      let entry = modules.get(name);
+      if (!entry) modules.set(name, (entry = newEntry(name, tree.version, tree.license)));
+      return entry;
+    });
     manifest.push(...[...modules.values()].sort((a, b) => a.name.localeCompare(b.name)));
   }
   for (const p of packages) {
@@ -189,23 +195,8 @@ export async function buildPretrainCorpus(
       continue;
     }
     // The package's own node_modules are packages of their own.
-    const corpus = await mineWorkspace(p.dir, { builtinExcludes: false, exclude: ['node_modules/'], maxFileBytes: options.maxFileBytes ?? 256 * 1024, threads: 1 });
-    const split = isHeldOut(p.name) ? 'heldout' : 'train';
-    const entry: ManifestEntry = { name: p.name, version: p.version, license: p.license, split, files: 0, bytes: 0, languages: {} };
-    for (const f of corpus.files) {
-      if (!PRETRAIN_LANGUAGES.has(f.language) || written.has(f.sha1)) continue;
-      let text: string;
-      try {
-        text = fs.readFileSync(path.join(p.dir, f.path), 'utf8');
-      } catch {
-        continue;
-      }
-      written.add(f.sha1);
-      write(split, { package: p.name, path: f.path, language: f.language, text });
-      entry.files++;
-      entry.bytes += f.bytes;
-      entry.languages[f.language] = (entry.languages[f.language] ?? 0) + 1;
-    }
+    const entry = newEntry(p.name, p.version, p.license);
+    take(p.dir, (await mine(p.dir, ['node_modules/'])).files, () => entry);
     options.onPackage?.(p, entry.files);
     if (entry.files > 0) manifest.push(entry);
     else skipped.push({ name: p.name, version: p.version, license: p.license, why: 'no source files in the learned languages' });

@@ -230,6 +230,21 @@ export async function train(runner: TrainStepRunner, data: TrainingData, options
     }
   };
 
+  /** Validates the current weights, keeping them as the best when they are; records the loss in `entry`. */
+  const validateNow = async (entry: TrainingHistoryEntry, note: string) => {
+    lastValidation = await validate(runner, data);
+    entry.validationLoss = lastValidation;
+    if (lastValidation < position.bestValidationLoss) {
+      position.bestValidationLoss = lastValidation;
+      position.bestStep = position.step;
+      position.sinceImprovement = 0;
+      writeSafetensors(path.join(options.checkpointDir, BEST_FILE), tensorsToWrite('', (await runner.state()).tensors));
+    } else {
+      position.sinceImprovement++;
+    }
+    log(`step ${position.step}/${total}${note}: loss ${lastLoss.toFixed(4)}, validation ${lastValidation.toFixed(4)} (best ${position.bestValidationLoss.toFixed(4)} at ${position.bestStep})`);
+  };
+
   while (position.step < total) {
     if (options.signal?.aborted) {
       reason = 'cancelled';
@@ -258,20 +273,7 @@ export async function train(runner: TrainStepRunner, data: TrainingData, options
     lastLoss = tokens ? lossSum / tokens : NaN;
     const entry: TrainingHistoryEntry = { step: position.step, loss: lastLoss, learningRate };
 
-    if (position.step % evalEvery === 0 || position.step === total) {
-      lastValidation = await validate(runner, data);
-      entry.validationLoss = lastValidation;
-      if (lastValidation < position.bestValidationLoss) {
-        position.bestValidationLoss = lastValidation;
-        position.bestStep = position.step;
-        position.sinceImprovement = 0;
-        const state = await runner.state();
-        writeSafetensors(path.join(options.checkpointDir, BEST_FILE), tensorsToWrite('', state.tensors));
-      } else {
-        position.sinceImprovement++;
-      }
-      log(`step ${position.step}/${total}: loss ${lastLoss.toFixed(4)}, validation ${lastValidation.toFixed(4)} (best ${position.bestValidationLoss.toFixed(4)} at ${position.bestStep})`);
-    }
+    if (position.step % evalEvery === 0 || position.step === total) await validateNow(entry, '');
     position.history.push(entry);
     if (position.step % checkpointEvery === 0) await saveCheckpoint();
 
@@ -300,17 +302,7 @@ export async function train(runner: TrainStepRunner, data: TrainingData, options
   }
   // A run stopped by its budget between evaluations: judge its last weights too, so they can be the best.
   const lastEntry = position.history[position.history.length - 1];
-  if (reason === 'budget' && lastEntry && lastEntry.step === position.step && lastEntry.validationLoss === undefined) {
-    lastValidation = await validate(runner, data);
-    lastEntry.validationLoss = lastValidation;
-    if (lastValidation < position.bestValidationLoss) {
-      position.bestValidationLoss = lastValidation;
-      position.bestStep = position.step;
-      position.sinceImprovement = 0;
-      writeSafetensors(path.join(options.checkpointDir, BEST_FILE), tensorsToWrite('', (await runner.state()).tensors));
-    }
-    log(`step ${position.step}/${total} (budget spent): loss ${lastLoss.toFixed(4)}, validation ${lastValidation.toFixed(4)} (best ${position.bestValidationLoss.toFixed(4)} at ${position.bestStep})`);
-  }
+  if (reason === 'budget' && lastEntry && lastEntry.step === position.step && lastEntry.validationLoss === undefined) await validateNow(lastEntry, ' (budget spent)');
   if (reason !== 'cancelled') await saveCheckpoint();
 
   const template = (await runner.state()).tensors;

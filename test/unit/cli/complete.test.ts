@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { writePeftAdapter } from '../../../src/adapters/peft';
-import { main } from '../../../src/cli/main';
+import { tailor } from './tailor';
 import { SafetensorsFile } from '../../../src/model/safetensors';
 import { randomAdapter } from '../graph/models';
 import { tinyModelMaker } from '../model/tinyModel';
@@ -12,13 +12,6 @@ import { tinyModelMaker } from '../model/tinyModel';
 const makeTiny = tinyModelMaker();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tailor-cli-complete-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
-
-async function tailor(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t), interactive: false });
-  return { code, out, err };
-}
 
 describe('tailor complete and tailor export', () => {
   const tiny = makeTiny({ shape: 'qwen2', seed: 3, scale: 0.15 });

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { main } from '../../../src/cli/main';
+import { tailor } from './tailor';
 import { codeFile, treeMaker } from '../fixtureTree';
 
 const newTree = treeMaker();
-
-/** Runs the CLI in-process, capturing what it writes. */
-async function tailor(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t), interactive: false });
-  return { code, out, err };
-}
 
 describe('tailor mine', () => {
   const root = newTree({

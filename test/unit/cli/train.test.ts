@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { main } from '../../../src/cli/main';
+import { tailor } from './tailor';
 import { codeFile, treeMaker } from '../fixtureTree';
 import { tinyModelMaker } from '../model/tinyModel';
 
@@ -11,13 +11,6 @@ const makeTiny = tinyModelMaker();
 const newTree = treeMaker();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tailor-cli-train-'));
 after(() => fs.rmSync(work, { recursive: true, force: true }));
-
-async function tailor(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t), interactive: false });
-  return { code, out, err };
-}
 
 describe('tailor train', () => {
   const tiny = makeTiny({ shape: 'llama', seed: 2 });
