@@ -3,10 +3,12 @@
  * training files within a time budget, evaluate the base model against the adapter on the validation files the
  * adapter never saw, and show completions from both at the same cursor positions.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readPeftAdapter } from '../adapters/peft';
 import { formatBytes } from '../corpus';
+import { TailorError } from '../errors';
 import type { FileResult, PositionResult } from '../eval/evaluate';
 import { formatComparison } from '../eval/report';
 import { openEvalSession } from '../eval/session';
@@ -57,6 +59,9 @@ export async function adapt(args: string[], io: Io): Promise<number> {
   const seed = numberOption(values, 'seed', 0, Number.isInteger, 'a whole number');
   const show = numberOption(values, 'show', 4, (n) => Number.isInteger(n) && n >= 0, 'a whole number');
   const workspace = path.resolve(positionals[0]!);
+  if (!fs.statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new TailorError('cli/no-folder', `${workspace} is not a folder.`, 'Give the folder of a code base, e.g. samples/workerpool.');
+  }
   const modelDir = values.model ? path.resolve(values.model) : defaultModelDir();
   const cache = cacheRoot(values.cache);
   const model = loadModelDir(modelDir);

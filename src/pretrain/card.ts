@@ -5,6 +5,7 @@
  * typed by hand, so it cannot drift from the model it describes.
  */
 import * as fs from 'node:fs';
+import { TailorError } from '../errors';
 import type { MetricName, Summary } from '../eval/evaluate';
 import { formatSummaryTable } from '../eval/report';
 import type { ModelDir } from '../model/modelDir';
@@ -188,6 +189,7 @@ export function readJson<T>(file: string, what: string, fix: string): T {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
   } catch (error) {
-    throw new Error(`Cannot read ${what} (${file}): ${(error as Error).message}. ${fix}`);
+    const e = error as NodeJS.ErrnoException;
+    throw new TailorError('pretrain/unreadable', `Cannot read ${what} (${file}): ${e.code === 'ENOENT' ? 'there is no such file' : e.message}.`, fix);
   }
 }
