@@ -53,10 +53,14 @@ for (const base of CODE_BASES.filter((b) => !only || only.includes(b.name))) {
   fs.copyFileSync(path.join(root, base.licence), path.join(ws, base.licence));
   console.error(`\n== ${base.name} (${base.spdx}): training ${budget} min…`);
   const started = Date.now();
-  const run = spawnSync(process.execPath, [cli, 'train', ws, '--model', model, '--budget', String(budget), '--lr', '1e-3', '--store', path.join(work, 'store'), '--cache', path.join(work, 'cache'), '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const run = spawnSync(process.execPath, [cli, 'train', ws, '--model', model, '--budget', String(budget), '--lr', '1e-3', '--no-eval', '--store', path.join(work, 'store'), '--cache', path.join(work, 'cache'), '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
   if (run.status !== 0) throw new Error(`tailor train on ${base.name} exited ${run.status}`);
   const r = JSON.parse(run.stdout);
-  const e = r.evaluation;
+  console.error(`== ${base.name}: evaluating base, adapter, and both with retrieval…`);
+  const evalStarted = Date.now();
+  const ev = spawnSync(process.execPath, [cli, 'eval', ws, '--model', model, '--adapter', r.adapter.dir, '--retrieval', '--cache', path.join(work, 'cache'), '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (ev.status !== 0) throw new Error(`tailor eval on ${base.name} exited ${ev.status}`);
+  const e = JSON.parse(ev.stdout);
   const m = (k) => e?.metrics?.[k];
   rows.push({
     name: base.name,
@@ -69,6 +73,7 @@ for (const base of CODE_BASES.filter((b) => !only || only.includes(b.name))) {
     steps: r.training.steps,
     trainingSeconds: Math.round(r.training.elapsedMs / 1000),
     wallSeconds: Math.round((Date.now() - started) / 1000),
+    evaluationSeconds: Math.round((Date.now() - evalStarted) / 1000),
     evaluation: e,
     lossDrop: m('loss') ? 1 - m('loss').adapter / m('loss').base : null,
     exactGain: m('singleLineExact') ? m('singleLineExact').adapter - m('singleLineExact').base : null,
@@ -87,6 +92,15 @@ for (const r of rows) {
   console.log(
     `| ${r.name} (${r.language}, ${r.licence}) | ${r.files} (${Math.round(r.bytes / 1024)}) | ${r.trainTokens.toLocaleString('en-US')} | ${r.steps} / ${r.trainingSeconds} | ${pair('loss', (x) => x.toFixed(3))} (−${pct(r.lossDrop)}) | ${pair('singleLineExact', pct)} (${pts(r.exactGain)}) | ${pair('singleLineEditSimilarity', pct)} | ${pair('acceptedChars', (x) => x.toFixed(1))} | ${pair('multiLineEditSimilarity', pct)} | ${r.evaluation?.verdict ?? '—'} | ${goals} |`,
   );
+}
+console.log('\nRetrieval baseline (BM25 snippets of the training files before each prompt), single-line exact match / edit similarity:\n');
+console.log('| code base | base | adapter | base + retrieval | adapter + retrieval |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  const e = r.evaluation;
+  const cell = (exact, sim) => `${pct(exact)} / ${pct(sim)}`;
+  const m = (k) => e.metrics[k];
+  console.log(`| ${r.name} | ${cell(m('singleLineExact').base, m('singleLineEditSimilarity').base)} | ${cell(m('singleLineExact').adapter, m('singleLineEditSimilarity').adapter)} | ${cell(e.retrieval?.base.singleLineExact, e.retrieval?.base.singleLineEditSimilarity)} | ${cell(e.retrieval?.adapter.singleLineExact, e.retrieval?.adapter.singleLineEditSimilarity)} |`);
 }
 const stamp = new Date().toISOString().slice(0, 16).replace(/[T:]/g, '-');
 const out = path.join(repo, 'bench', 'results', `adapt-${stamp}.json`);

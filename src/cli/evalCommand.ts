@@ -9,9 +9,9 @@ import { parseArgs } from 'node:util';
 import { readPeftAdapter } from '../adapters/peft';
 import { AdapterStore } from '../adapters/store';
 import { TailorError } from '../errors';
-import { formatComparison } from '../eval/report';
+import { formatComparison, formatRetrievalTable } from '../eval/report';
 import { openEvalSession } from '../eval/session';
-import { evaluateAdapter, evaluationRecord, validationFiles } from '../eval/workspace';
+import { evaluateAdapter, evaluationRecord, workspaceFiles } from '../eval/workspace';
 import { loadModelDir } from '../model/modelDir';
 import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
 import { defaultModelDir, duration, numberOption, UsageError, VERDICT_TEXT, workerScript, type Io } from './common';
@@ -21,6 +21,7 @@ export const EVAL_USAGE = `  eval <folder>      Evaluate an adapter against its 
       --adapter <dir>        the adapter (a PEFT folder; one from the adapter store gets the result in tailor.json)
       --model <dir>          base model (default: the embedded model)
       --seed <n>             cursor positions' seed (default 1)
+      --retrieval            also the retrieval baseline: completions with BM25 snippets of the training files
       --device <d> --cache <dir> --json
 `;
 
@@ -28,7 +29,7 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { adapter: { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, cache: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { adapter: { type: 'string' }, model: { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, cache: { type: 'string' }, json: { type: 'boolean', default: false }, retrieval: { type: 'boolean', default: false } },
   });
   if (positionals.length !== 1) throw new UsageError('tailor eval takes exactly one folder.');
   if (!values.adapter) throw new UsageError('tailor eval needs --adapter <dir>.');
@@ -48,14 +49,15 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
   process.once('SIGINT', onSigint);
   const started = Date.now();
   try {
-    const files = await validationFiles(path.resolve(positionals[0]!), { scanWorker: workerScript() }, controller.signal);
+    const { validation: files, train } = await workspaceFiles(path.resolve(positionals[0]!), { scanWorker: workerScript() }, controller.signal);
     const session = await openEvalSession(model, { device, cacheDir: path.join(cacheRoot(values.cache), 'graphs') });
     try {
       const e = await evaluateAdapter(session, files, adapter, {
         seed,
+        ...(values.retrieval ? { retrievalFiles: train } : {}),
         signal: controller.signal,
         onFile: (done, total) => io.err(`  ${done}/${total} files\n`),
-        onPhase: (phase) => io.err(`evaluating the ${phase === 'base' ? 'base model' : 'adapter'} on ${files.length} validation files…\n`),
+        onPhase: (phase) => io.err(`evaluating the ${phase.replace('base', 'base model')} on ${files.length} validation files…\n`),
       });
       const saved = evaluationRecord(e);
       if (record && store) store.updateMetrics(record.id, { evaluation: saved });
@@ -64,7 +66,11 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
         io.out(
           `${files.length} validation files, ${e.base.summary.tokens.toLocaleString('en-US')} tokens, ${e.base.summary.singleLinePositions} single-line and ${e.base.summary.multiLinePositions} multi-line positions (${duration(Date.now() - started)}):\n\n` +
             formatComparison(e.base.summary, e.adapter.summary, e.comparison) +
-            `\nVerdict: ${VERDICT_TEXT[e.comparison.verdict]}.${record ? ` Recorded in ${path.join(adapterDir, 'tailor.json')}.` : ''}\n`,
+            `\nVerdict: ${VERDICT_TEXT[e.comparison.verdict]}.${record ? ` Recorded in ${path.join(adapterDir, 'tailor.json')}.` : ''}\n` +
+            (e.retrieval
+              ? `\nRetrieval baseline (the ${e.retrieval.windows} windows of ${train.length} training files, BM25, two snippets before each prompt), completions:\n\n` +
+                formatRetrievalTable(e.base.summary, e.adapter.summary, e.retrieval.base.summary, e.retrieval.adapter.summary)
+              : ''),
         );
       }
       return 0;

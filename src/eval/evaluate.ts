@@ -16,6 +16,7 @@ import { documentFormat, headerIds } from '../train/dataFormat';
 import { CancelledError } from '../errors';
 import { acceptedChars, bootstrapDifference, bootstrapMean, editSimilarity, exactMatch, verdictOf, type FileSums, type Interval, type Verdict } from './metrics';
 import { choosePositions, type CursorPosition, type PositionCounts, type PositionKind } from './positions';
+import type { RetrievalIndex } from './retrieval';
 
 export interface EvalFile {
   /** Path relative to its workspace or package, `/` separators. */
@@ -55,6 +56,10 @@ export interface EvalOptions {
   maxTokens?: { singleLine: number; multiLine: number };
   /** Files longer than this many tokens are scored on their first windows only. */
   maxScoredTokens?: number;
+  /** False: completions only, no token loss (a retrieval run: the loss does not see the snippets). */
+  scoreTokens?: boolean;
+  /** The retrieval baseline: snippets of the training files before each completion's prompt. */
+  retrieval?: RetrievalIndex;
   signal?: AbortSignal;
   onFile?: (done: number, total: number, file: FileResult) => void;
 }
@@ -137,7 +142,7 @@ export class Evaluator {
     let correct = 0;
     let tokens = 0;
     // Windows overlap by one token, so every token after the header is predicted once.
-    for (let start = 0; start < ids.length - 1; start += window - 1) {
+    for (let start = 0; this.options.scoreTokens !== false && start < ids.length - 1; start += window - 1) {
       this.checkCancel();
       const chunk = ids.slice(start, start + window);
       const out = await this.scorer.run({ inputIds: chunk, adapter: this.adapter });
@@ -157,10 +162,12 @@ export class Evaluator {
   private async completeAt(file: EvalFile, p: CursorPosition): Promise<PositionResult> {
     const multi = p.kind === 'block-start';
     const max = this.options.maxTokens ?? { singleLine: 48, multiLine: 128 };
+    const prefix = file.text.slice(0, p.offset);
+    const snippets = this.options.retrieval?.search(prefix, file.path);
     const result = await this.completer.complete({
-      prefix: file.text.slice(0, p.offset),
+      prefix,
       suffix: file.text.slice(p.end),
-      header: { path: file.path, languageId: languageId(file.language) },
+      header: { path: file.path, languageId: languageId(file.language), ...(snippets?.length ? { snippets } : {}) },
       adapterId: this.adapter ? 'adapter' : null,
       maxTokens: multi ? max.multiLine : max.singleLine,
       mode: multi ? 'multi-line' : 'single-line',

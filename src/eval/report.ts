@@ -52,3 +52,10 @@ export function formatComparison(base: Summary, adapter: Summary, comparison: Co
   });
   return table(['', 'base', 'adapter', 'difference (95% interval)', 'verdict'], rows, options.markdown ?? false);
 }
+
+/** Completion metrics of the four ways to complete: base, adapter, and each with retrieved snippets. */
+export function formatRetrievalTable(base: Summary, adapter: Summary, baseR: Summary, adapterR: Summary, options: { markdown?: boolean } = {}): string {
+  const metrics: MetricName[] = ['singleLineExact', 'singleLineEditSimilarity', 'acceptedChars', 'nextLineExact', 'multiLineExact', 'multiLineEditSimilarity'];
+  const rows = metrics.map((m) => [METRIC_LABELS[m], ...[base, adapter, baseR, adapterR].map((s) => formatInterval(m, s.metrics[m]))]);
+  return table(['', 'base', 'adapter', 'base + retrieval', 'adapter + retrieval'], rows, options.markdown ?? false);
+}

@@ -38,6 +38,11 @@ export interface PromptHeader {
   repoName?: string;
   /** VS Code language id, for the comment syntax of a path comment. */
   languageId?: string;
+  /**
+   * Code from other files of the repository, shown before this file (the retrieval baseline of the evaluation):
+   * each as a file of its own where the format has file separators, else under a path comment at the top.
+   */
+  snippets?: ReadonlyArray<{ path: string; text: string }>;
 }
 
 const LINE_COMMENT: Record<string, string> = {};
@@ -71,24 +76,34 @@ export function assembleFimPrompt(tokenizer: PromptTokenizer, prefixIds: readonl
   const text = (s: string) => (s ? tokenizer.encode(s, { plain: true }) : []);
   const stopIds = stopIdsFor(tokenizer, eosTokenIds);
   const bos = tokenizer.addBosToken && tokenizer.bosTokenId !== null ? [tokenizer.bosTokenId] : [];
+  // Other files' code as comment-headed text, for the formats without file separators.
+  const snippetText = (header?.snippets ?? []).map((sn) => `${pathComment({ ...header, path: sn.path }) || ''}${sn.text}\n\n`).join('');
   if (!fim || suffixIds === null) {
-    return { ids: [...bos, ...text(pathComment(header)), ...prefixIds], stopIds, fim: false };
+    return { ids: [...bos, ...text(snippetText), ...text(pathComment(header)), ...prefixIds], stopIds, fim: false };
   }
   const ids: number[] = [...bos];
   let inPrefix: number[] = [];
+  const otherFiles = () => {
+    for (const sn of header?.snippets ?? []) ids.push(fim.fileSeparator!.id, ...text(`${sn.path}\n${sn.text}\n`));
+  };
   switch (fim.style) {
     case 'qwen':
       if (header?.repoName && fim.repoName) ids.push(fim.repoName.id, ...text(`${header.repoName}\n`));
+      if (fim.fileSeparator) otherFiles();
+      else inPrefix = text(snippetText);
       if (header?.path && fim.fileSeparator) ids.push(fim.fileSeparator.id, ...text(`${header.path}\n`));
       break;
     case 'starcoder':
       if (header?.repoName && fim.repoName) ids.push(fim.repoName.id, ...text(header.repoName));
+      if (fim.fileSeparator) otherFiles();
+      else inPrefix = text(snippetText);
       if (header?.path && fim.fileSeparator) ids.push(fim.fileSeparator.id, ...text(`${header.path}\n`));
       break;
     case 'deepseek':
-      inPrefix = text(pathComment(header));
+      inPrefix = text(snippetText + pathComment(header));
       break;
     case 'codellama':
+      inPrefix = text(snippetText);
       break;
   }
   ids.push(fim.prefix.id, ...inPrefix, ...prefixIds, fim.suffix.id, ...suffixIds, fim.middle.id);

@@ -166,6 +166,8 @@ export interface EvaluationRecord {
   positions: { singleLine: number; multiLine: number };
   verdict: 'better' | 'no-better' | 'worse';
   metrics: Record<string, { base: number; adapter: number; difference: number; low: number; high: number; verdict: 'better' | 'no-better' | 'worse' }>;
+  /** The retrieval baseline's completion metrics (snippets of the training files before the prompt), when run. */
+  retrieval?: { windows: number; base: Record<string, number>; adapter: Record<string, number> };
 }
 
 // ─── An evaluation on demand (src/eval/job.ts) ──────────────────────────────────────────────────────────────────

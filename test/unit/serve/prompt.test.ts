@@ -207,6 +207,26 @@ describe('FIM prompt layouts', () => {
     ]);
   });
 
+  it('snippets of other files (the retrieval baseline) come first: as files of their own where the format has file separators, else under path comments', () => {
+    const snippets = [{ path: 'src/money.ts', text: 'export const cents = (x: number) => Math.round(x * 100);' }, { path: 'src/tax.ts', text: 'export const VAT = 0.2;' }];
+    const header = { ...TS_HEADER, snippets };
+    const q = QWEN;
+    assert.deepEqual(buildFimPrompt(q, 'a', 'b', [], header).ids, [
+      q.id('<|repo_name|>'), ...t('shop\n'),
+      q.id('<|file_sep|>'), ...t(`src/money.ts\n${snippets[0]!.text}\n`),
+      q.id('<|file_sep|>'), ...t(`src/tax.ts\n${snippets[1]!.text}\n`),
+      q.id('<|file_sep|>'), ...t('src/cart.ts\n'),
+      q.id('<|fim_prefix|>'), ...t('a'), q.id('<|fim_suffix|>'), ...t('b'), q.id('<|fim_middle|>'),
+    ]);
+    const d = DEEPSEEK;
+    assert.deepEqual(buildFimPrompt(d, 'a', 'b', [], header).ids, [
+      d.id('<｜begin▁of▁sentence｜>'),
+      d.id('<｜fim▁begin｜>'), ...t(`// src/money.ts\n${snippets[0]!.text}\n\n// src/tax.ts\n${snippets[1]!.text}\n\n// src/cart.ts\n`), ...t('a'),
+      d.id('<｜fim▁hole｜>'), ...t('b'), d.id('<｜fim▁end｜>'),
+    ]);
+    assert.deepEqual(buildFimPrompt(PLAIN, 'a', '', [], header).ids, [PLAIN.id('<s>'), ...t(`// src/money.ts\n${snippets[0]!.text}\n\n// src/tax.ts\n${snippets[1]!.text}\n\n// src/cart.ts\n`), ...t('a')]);
+  });
+
   it('codellama: BOS and the bare layout, no header even when one is given', () => {
     const c = CODELLAMA;
     assert.deepEqual(buildFimPrompt(c, prefix, suffix, [], TS_HEADER).ids, [c.id('<s>'), c.id('▁<PRE>'), ...t(prefix), c.id('▁<SUF>'), ...t(suffix), c.id('▁<MID>')]);
