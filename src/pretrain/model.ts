@@ -275,6 +275,17 @@ function recordSession(settings: PretrainSettings): void {
   } catch {
     record = null;
   }
+  // A run continues only with the settings its checkpoint was made with (steps, budget and learning rate may change).
+  if (record) {
+    const fixed = (r: Pick<RunRecord, 'shape' | 'sequence' | 'batch' | 'accumulation' | 'seed'>) => JSON.stringify([r.shape, r.sequence, r.batch, r.accumulation, r.seed]);
+    if (fixed(record) !== fixed(settings)) {
+      throw new TailorError(
+        'pretrain/other-run',
+        `The run in ${settings.workDir} was started with other settings (shape ${JSON.stringify(record.shape)}, sequence ${record.sequence}, batch ${record.batch}, accumulation ${record.accumulation}, seed ${record.seed}).`,
+        'Continue it with those settings, or start another run with --work <another folder>.',
+      );
+    }
+  }
   const next: RunRecord = {
     shape: settings.shape,
     sequence: settings.sequence,

@@ -58,5 +58,10 @@ describe('pretraining', () => {
     const second = await pretrainModel({ ...base, steps: 12, onLog: (l) => lines.push(l) });
     assert.ok(lines.some((l) => /resum|checkpoint/i.test(l)), `the second call continues: ${lines.join(' | ')}`);
     assert.ok(second.result.steps <= 12);
+    // The run records its sessions; it continues only with the settings it was made with.
+    const record = JSON.parse(fs.readFileSync(path.join(base.workDir, 'run.json'), 'utf8'));
+    assert.equal(record.sessions.length, 2);
+    assert.equal(record.batch, 2);
+    await assert.rejects(pretrainModel({ ...base, batch: 4, steps: 14 }), /started with other settings/);
   });
 });
