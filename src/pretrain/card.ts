@@ -104,7 +104,7 @@ export function modelCard(c: CardInputs): string {
     '',
     '## Tokenizer',
     '',
-    `A byte-level BPE tokenizer trained by \`tailor pretrain tokenizer\` on the training split, with Qwen2's pre-tokenizer (runs of spaces and indentation stay whole) and Qwen2.5-Coder's special tokens (${special.map((s) => `\`${s}\``).join(', ')}), so Tailor's Qwen2.5-Coder FIM format applies unchanged. ${n(learned)} learned tokens, chosen for a model this size (the embedding is already ${((cfg.vocabSize * cfg.hiddenSize) / c.parameters * 100).toFixed(0)}% of the parameters). On the held-out files: ${Object.entries(c.evaluation.bytesPerToken).map(([l, b]) => `${l} ${b.toFixed(2)}`).join(', ')} bytes per token.`,
+    `A byte-level BPE tokenizer trained by \`tailor pretrain tokenizer\` on ${c.run.tokenizerNote ?? 'the training split'}, with Qwen2's pre-tokenizer (runs of spaces and indentation stay whole) and Qwen2.5-Coder's special tokens (${special.map((s) => `\`${s}\``).join(', ')}), so Tailor's Qwen2.5-Coder FIM format applies unchanged. ${n(learned)} learned tokens, chosen for a model this size (the embedding is already ${((cfg.vocabSize * cfg.hiddenSize) / c.parameters * 100).toFixed(0)}% of the parameters). On the held-out files: ${Object.entries(c.evaluation.bytesPerToken).map(([l, b]) => `${l} ${b.toFixed(2)}`).join(', ')} bytes per token.`,
     '',
     '## Training data',
     '',

@@ -263,6 +263,8 @@ export interface RunRecord {
   learningRate: number;
   seed: number;
   sessions: Array<{ started: string; steps: number; budgetMinutes: number | null; device: string }>;
+  /** What the tokenizer was trained on, when it was not the corpus as it stands (said in the model card). */
+  tokenizerNote?: string;
 }
 
 export const RUN_RECORD = 'run.json';
@@ -293,6 +295,7 @@ function recordSession(settings: PretrainSettings): void {
     accumulation: settings.accumulation,
     learningRate: settings.learningRate,
     seed: settings.seed,
+    ...(record?.tokenizerNote ? { tokenizerNote: record.tokenizerNote } : {}),
     sessions: [...(record?.sessions ?? []), { started: new Date().toISOString(), steps: settings.steps, budgetMinutes: settings.budgetMs === undefined ? null : settings.budgetMs / 60_000, device: settings.device }],
   };
   fs.mkdirSync(settings.workDir, { recursive: true });
