@@ -19,7 +19,7 @@ export function activate(extension: vscode.ExtensionContext): TailorApi {
   const ctx = createContext(extension);
   registerCommands(ctx);
   const provider = new TailorInlineCompletions(ctx.serving, ctx.log);
-  extension.subscriptions.push(vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider), new AdapterStatusBar(ctx));
+  extension.subscriptions.push(provider, vscode.languages.registerInlineCompletionItemProvider({ pattern: '**' }, provider), new AdapterStatusBar(ctx));
   // The model loads when the first code editor shows (not at the first keystroke, which would then wait for it).
   const preload = () => {
     const editor = vscode.window.activeTextEditor;

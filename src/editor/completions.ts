@@ -21,13 +21,26 @@ export interface CompletionEvent {
   adapterId: string | null;
 }
 
-export class TailorInlineCompletions implements vscode.InlineCompletionItemProvider {
+export class TailorInlineCompletions implements vscode.InlineCompletionItemProvider, vscode.Disposable {
   private readonly listeners = new Set<(e: CompletionEvent) => void>();
+  /** A request came while the model was loading and went unanswered: ask again at the cursor once it is ready. */
+  private missedWhileLoading = false;
+  private readonly subscription: vscode.Disposable;
 
   constructor(
     private readonly serving: Serving,
     private readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    this.subscription = serving.onDidChange(() => {
+      if (serving.state.kind !== 'ready' || !this.missedWhileLoading) return;
+      this.missedWhileLoading = false;
+      if (vscode.window.activeTextEditor) void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    });
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
 
   /** Every answered request (tests and the log use it). */
   onDidComplete(listener: (e: CompletionEvent) => void): vscode.Disposable {
@@ -44,8 +57,13 @@ export class TailorInlineCompletions implements vscode.InlineCompletionItemProvi
     try {
       if (!SCHEMES.has(document.uri.scheme)) return undefined;
       if (!vscode.workspace.getConfiguration('tailor.completions', document).get<boolean>('enabled', true)) return undefined;
+      const loading = this.serving.state.kind !== 'ready';
       const service = await this.serving.ensure();
-      if (!service || token.isCancellationRequested) return undefined;
+      if (!service) return undefined;
+      if (token.isCancellationRequested) {
+        if (loading) this.missedWhileLoading = true;
+        return undefined;
+      }
 
       const offset = document.offsetAt(position);
       // The text before the cursor from a line whose number is a multiple of PREFIX_ALIGN_LINES, so the start
