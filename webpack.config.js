@@ -4,7 +4,9 @@
 const path = require('node:path');
 const fs = require('node:fs');
 
-const NATIVE = ['onnxruntime-node', 'webgpu'];
+// @tensorflow/tfjs-node-gpu is external too but never in the .vsix: the optional training engine, required only when
+// asked for (src/runtime/tfjsLoader.ts), from wherever the user installed it; usually absent.
+const NATIVE = ['onnxruntime-node', 'webgpu', '@tensorflow/tfjs-node-gpu'];
 
 /** @type {(env: unknown, argv: { mode?: string }) => import('webpack').Configuration[]} */
 module.exports = (_env, argv) => {
@@ -23,6 +25,9 @@ module.exports = (_env, argv) => {
   const node = {
     ...common,
     target: 'node20',
+    // createRequire stays Node's: the tfjs-node-gpu loader loads the package from npm's global folder, a path known
+    // only at run time (src/runtime/tfjsLoader.ts), which webpack's own handling would replace with `undefined`.
+    module: { ...common.module, parser: { javascript: { createRequire: false } } },
     devtool: production ? 'source-map' : 'source-map',
     output: { path: path.resolve(__dirname, 'dist'), filename: '[name].js', libraryTarget: 'commonjs2', clean: false },
     externals: [{ vscode: 'commonjs vscode' }, ...NATIVE.map((n) => ({ [n]: `commonjs ${n}` }))],

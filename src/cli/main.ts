@@ -16,7 +16,9 @@ import { LlamaSession } from '../runtime/llamaSession';
 import { createOrtEngine } from '../runtime/ortEngine';
 import { buildFimPrompt } from '../serve/fimPrompt';
 import { Generator } from '../serve/generate';
+import { TRAINING_ENGINES } from '../runtime/tfjsLoader';
 import { runTrainJob, type TrainJobSettings } from '../train/trainJob';
+import type { TrainingEngineSetting } from '../train/types';
 import { TARGET_MODULES, type TargetModule } from '../model/types';
 import { pretrain, PRETRAIN_USAGE } from './pretrain';
 
@@ -47,6 +49,9 @@ Commands:
       --checkpoint-every <n> save a resumable checkpoint every n steps (default 25)
       --name <name>          name of the adapter
       --store <dir>          adapter store (default: $XDG_DATA_HOME/tailor/adapters or ~/.local/share/…)
+      --engine <e>           what runs the training steps: onnxruntime (default) or tfjs-node-gpu (TensorFlow.js on
+                             CUDA 11.2 + cuDNN 8.1; needs the optional @tensorflow/tfjs-node-gpu package); the
+                             evaluation runs on ONNX Runtime either way
       --device, --cache, --json, --quiet as for complete
 
   complete           Complete code with a model (and an adapter), fill-in-the-middle when a suffix is given.
@@ -165,6 +170,7 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
       'checkpoint-every': { type: 'string' },
       name: { type: 'string' },
       store: { type: 'string' },
+      engine: { type: 'string' },
       device: { type: 'string' },
       cache: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -172,6 +178,8 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
     },
   });
   if (positionals.length !== 1) throw new UsageError('tailor train takes exactly one folder.');
+  const engine = (values.engine ?? 'onnxruntime') as TrainingEngineSetting;
+  if (!TRAINING_ENGINES.includes(engine)) throw new UsageError(`--engine must be one of ${TRAINING_ENGINES.join(', ')}, not "${values.engine}".`);
   if (!values.model) throw new UsageError('tailor train needs --model <dir>.');
   const device = (values.device ?? 'auto') as DeviceSetting;
   if (!DEVICE_SETTINGS.includes(device)) throw new UsageError(`--device must be one of ${DEVICE_SETTINGS.join(', ')}, not "${values.device}".`);
@@ -190,6 +198,7 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
     cacheDir: path.join(cache, 'graphs'),
     checkpointRoot: path.join(cache, 'checkpoints'),
     device,
+    engine,
     lora: {
       rank,
       alpha: numberOption(values, 'alpha', 2 * rank, (n) => n > 0, 'a positive number'),

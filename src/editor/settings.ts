@@ -1,6 +1,8 @@
 /** Typed reads of Tailor's settings (package.json "contributes.configuration"). */
 import * as vscode from 'vscode';
+import { TRAINING_ENGINES } from '../runtime/tfjsLoader';
 import type { MineSettings } from '../train/protocol';
+import type { TrainingEngineSetting } from '../train/types';
 
 export function mineSettings(folder: vscode.WorkspaceFolder): MineSettings {
   const config = vscode.workspace.getConfiguration('tailor.corpus', folder.uri);
@@ -10,4 +12,10 @@ export function mineSettings(folder: vscode.WorkspaceFolder): MineSettings {
     exclude: Array.isArray(exclude) ? exclude.filter((x): x is string => typeof x === 'string') : [],
     maxFileBytes: Math.max(1, Math.round(Number.isFinite(maxKb) ? maxKb : 1024)) * 1024,
   };
+}
+
+/** `tailor.training.engine`: ONNX Runtime unless TensorFlow.js is asked for by name (an unknown value is the default). */
+export function trainingEngine(folder: vscode.WorkspaceFolder): TrainingEngineSetting {
+  const value = vscode.workspace.getConfiguration('tailor.training', folder.uri).get<string>('engine', 'onnxruntime');
+  return (TRAINING_ENGINES as readonly string[]).includes(value) ? (value as TrainingEngineSetting) : 'onnxruntime';
 }

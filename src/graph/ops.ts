@@ -1,6 +1,7 @@
 /**
  * The operations the transformer is written against. One forward (llama.ts) runs on any implementation: the ONNX
- * lowering (onnx/onnxOps.ts) emits a node per call, the tfjs lowering (tfjsOps.ts, tests only) computes eagerly.
+ * lowering (onnx/onnxOps.ts) emits a node per call, the tfjs lowering (tfjsOps.ts: the tests' oracle, and the optional
+ * tfjs-node-gpu training engine) computes eagerly.
  *
  * Every differentiable op is small enough that its backward is a few lines on these same ops; each doc comment
  * gives that backward (dy is the gradient of the output), so the training-step graph can be written per layer.

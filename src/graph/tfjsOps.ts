@@ -1,7 +1,8 @@
 /**
  * `Ops` run eagerly on TensorFlow.js: the oracle the ONNX lowering is checked against (and, through `tf.grad`, the
- * hand-written backward). TensorFlow.js is a devDependency, so this file only imports its types; the test passes
- * the module in. int64 index tensors are int32 here (tfjs has no int64).
+ * hand-written backward), and the optional tfjs-node-gpu training engine (train/tfjsStepRunner.ts). This file only
+ * imports tfjs's types; the caller passes the module in (tests: the devDependency `@tensorflow/tfjs`; training:
+ * `@tensorflow/tfjs-node-gpu`, loaded by runtime/tfjsLoader.ts). int64 index tensors are int32 here (tfjs has no int64).
  */
 import type * as TF from '@tensorflow/tfjs';
 import type { WeightSource } from '../model/types';

@@ -7,9 +7,10 @@
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { DeviceSetting, ProviderChoice } from './engine';
+import type { DeviceInfo, DeviceSetting, ExecutionProvider, ProviderChoice } from './engine';
 import { TailorError } from '../errors';
 
 export interface GpuAdapterInfo {
@@ -19,24 +20,47 @@ export interface GpuAdapterInfo {
   description: string;
   /** WebGPU's own flag for a fallback (software) adapter. */
   isFallbackAdapter: boolean;
+  /** The adapter's largest buffer and largest storage-buffer binding, in bytes (absent: not read). */
+  maxBufferSize?: number;
+  maxStorageBufferBindingSize?: number;
+  /** Optional WebGPU features it offers, e.g. 'shader-f16'. */
+  features?: string[];
 }
 
 export interface GpuProbeResult {
+  /** The adapter an automatic choice would use: the first real GPU, else the first adapter, else null. */
   adapter: GpuAdapterInfo | null;
+  /** Every distinct adapter seen (high-performance, low-power and fallback requests). */
+  adapters?: GpuAdapterInfo[];
   /** Why there is no adapter, or how it was found. */
   detail: string;
+}
+
+/** A CUDA GPU as nvidia-smi lists it. */
+export interface CudaDeviceInfo {
+  name: string;
+  memoryBytes: number;
+  freeBytes: number;
 }
 
 export interface DeviceProbe {
   /** Path of onnxruntime's CUDA provider library, or null when it is not installed. */
   cudaProviderLibrary(): string | null;
   gpuAdapter(): Promise<GpuProbeResult>;
+  /** NVIDIA GPUs nvidia-smi lists (empty where there is none or no nvidia-smi). */
+  cudaDevices?(): Promise<CudaDeviceInfo[]>;
 }
+
 
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render|\bwarp\b/i;
 
 export function isSoftwareAdapter(info: GpuAdapterInfo): boolean {
   return info.isFallbackAdapter || [info.vendor, info.architecture, info.device, info.description].some((s) => SOFTWARE.test(s));
+}
+
+/** The first real GPU (requests come high-performance first), else the first adapter, else null. */
+export function bestAdapter(adapters: readonly GpuAdapterInfo[]): GpuAdapterInfo | null {
+  return adapters.find((a) => !isSoftwareAdapter(a)) ?? adapters[0] ?? null;
 }
 
 export function describeAdapter(info: GpuAdapterInfo): string {
@@ -46,6 +70,11 @@ export function describeAdapter(info: GpuAdapterInfo): string {
 
 /** The provider for `setting`, by DESIGN.md's order: CUDA when installed, a real GPU through WebGPU, else the CPU. */
 export async function chooseProvider(setting: DeviceSetting, probe: DeviceProbe): Promise<ProviderChoice> {
+  const choice = await pickProvider(setting, probe);
+  return { ...choice, hardware: await hardwareOf(choice.provider, probe) };
+}
+
+async function pickProvider(setting: DeviceSetting, probe: DeviceProbe): Promise<ProviderChoice> {
   switch (setting) {
     case 'cpu':
       return { provider: 'cpu', reason: 'tailor.engine.device is "cpu".' };
@@ -72,6 +101,32 @@ export async function chooseProvider(setting: DeviceSetting, probe: DeviceProbe)
   }
 }
 
+/** The chosen device's name and limits. */
+export async function hardwareOf(provider: ExecutionProvider, probe: DeviceProbe): Promise<DeviceInfo> {
+  if (provider === 'cpu') return cpuInfo();
+  const cuda = (await probe.cudaDevices?.().catch(() => [])) ?? [];
+  if (provider === 'cuda') {
+    const gpu = cuda[0];
+    return { kind: 'gpu', name: gpu?.name ?? 'CUDA device', memoryBytes: gpu ? gpu.freeBytes : null, maxBufferBytes: null, f16: true };
+  }
+  const { adapter } = await probe.gpuAdapter();
+  const limits = [adapter?.maxBufferSize, adapter?.maxStorageBufferBindingSize].filter((x): x is number => typeof x === 'number' && x > 0);
+  // WebGPU says nothing of memory; on an NVIDIA adapter nvidia-smi does.
+  const nvidia = adapter && /nvidia/i.test(`${adapter.vendor} ${adapter.description}`) ? cuda[0] : undefined;
+  return {
+    kind: 'gpu',
+    name: adapter ? adapter.description || describeAdapter(adapter) : 'WebGPU adapter',
+    memoryBytes: nvidia ? nvidia.freeBytes : null,
+    maxBufferBytes: limits.length ? Math.min(...limits) : null,
+    f16: Boolean(adapter?.features?.includes('shader-f16')),
+  };
+}
+
+export function cpuInfo(): DeviceInfo {
+  const model = os.cpus()[0]?.model?.trim();
+  return { kind: 'cpu', name: model ? `${model} (CPU)` : 'the CPU', memoryBytes: os.totalmem(), maxBufferBytes: null, f16: false };
+}
+
 export function cudaMissing(): TailorError {
   return new TailorError(
     'engine/cuda-missing',
@@ -82,10 +137,30 @@ export function cudaMissing(): TailorError {
 
 /** The probe of this machine. The GPU adapter is looked up once per process. */
 export function systemProbe(): DeviceProbe {
-  return { cudaProviderLibrary, gpuAdapter: () => (adapterOnce ??= probeWebGpuAdapter()) };
+  return { cudaProviderLibrary, gpuAdapter: () => (adapterOnce ??= probeWebGpuAdapter()), cudaDevices: () => (cudaOnce ??= listCudaDevices()) };
 }
 
 let adapterOnce: Promise<GpuProbeResult> | undefined;
+let cudaOnce: Promise<CudaDeviceInfo[]> | undefined;
+
+/** NVIDIA GPUs with their total and free memory, from nvidia-smi; none where it is missing or fails. */
+export function listCudaDevices(timeoutMs = 10_000): Promise<CudaDeviceInfo[]> {
+  return new Promise((resolve) => {
+    execFile('nvidia-smi', ['--query-gpu=name,memory.total,memory.free', '--format=csv,noheader,nounits'], { timeout: timeoutMs, windowsHide: true }, (error, stdout) => {
+      resolve(error ? [] : parseNvidiaSmi(stdout));
+    });
+  });
+}
+
+/** Lines of "name, total MiB, free MiB". */
+export function parseNvidiaSmi(text: string): CudaDeviceInfo[] {
+  const devices: CudaDeviceInfo[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(.+?),\s*(\d+)\s*,\s*(\d+)\s*$/.exec(line.trim());
+    if (m) devices.push({ name: m[1]!.trim(), memoryBytes: Number(m[2]) * 2 ** 20, freeBytes: Number(m[3]) * 2 ** 20 });
+  }
+  return devices;
+}
 
 /** onnxruntime-node's native folder, where the CUDA provider library is installed next to the binding. */
 export function onnxruntimeBinaryDir(): string | null {
@@ -108,14 +183,24 @@ export function cudaProviderLibrary(): string | null {
 export async function probeWebGpuAdapter(timeoutMs = 20_000): Promise<GpuProbeResult> {
   const pkg = findPackage('webgpu');
   if (!pkg) return { adapter: null, detail: 'the webgpu package is not installed, so no GPU adapter can be checked' };
+  // Dawn offers no list of adapters; asking for each power preference and for the fallback adapter finds them all
+  // on the machines that matter (a laptop's integrated and discrete GPUs, a desktop GPU, a software rasterizer).
   const script = `
     const { create, globals } = await import(${JSON.stringify(pathToFileURL(path.join(pkg, 'index.js')).href)});
     Object.assign(globalThis, globals);
     const gpu = create([]);
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    const i = adapter?.info;
-    process.stdout.write(JSON.stringify(adapter ? { vendor: i?.vendor ?? '', architecture: i?.architecture ?? '', device: i?.device ?? '',
-      description: i?.description ?? '', isFallbackAdapter: Boolean(adapter.isFallbackAdapter ?? i?.isFallbackAdapter) } : null) + '\\n');
+    const seen = [];
+    for (const options of [{ powerPreference: 'high-performance' }, { powerPreference: 'low-power' }, { forceFallbackAdapter: true }]) {
+      const adapter = await gpu.requestAdapter(options).catch(() => null);
+      if (!adapter) continue;
+      const i = adapter.info ?? {};
+      const info = { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '',
+        isFallbackAdapter: Boolean(adapter.isFallbackAdapter ?? i.isFallbackAdapter),
+        maxBufferSize: Number(adapter.limits?.maxBufferSize ?? 0), maxStorageBufferBindingSize: Number(adapter.limits?.maxStorageBufferBindingSize ?? 0),
+        features: [...(adapter.features ?? [])].sort() };
+      if (!seen.some((s) => s.vendor === info.vendor && s.architecture === info.architecture && s.description === info.description && s.device === info.device)) seen.push(info);
+    }
+    process.stdout.write(JSON.stringify(seen) + '\\n');
     process.exit(0);`;
   return new Promise((resolve) => {
     execFile(
@@ -126,8 +211,9 @@ export async function probeWebGpuAdapter(timeoutMs = 20_000): Promise<GpuProbeRe
         const line = stdout.trim().split('\n').pop() ?? '';
         if (!error && line) {
           try {
-            const adapter = JSON.parse(line) as GpuAdapterInfo | null;
-            resolve(adapter ? { adapter, detail: 'WebGPU adapter found' } : { adapter: null, detail: 'WebGPU finds no adapter' });
+            const adapters = JSON.parse(line) as GpuAdapterInfo[];
+            const adapter = bestAdapter(adapters);
+            resolve(adapter ? { adapter, adapters, detail: `WebGPU adapter found (${adapters.length} in all)` } : { adapter: null, adapters, detail: 'WebGPU finds no adapter' });
             return;
           } catch {
             // Fall through to the error below.

@@ -4,6 +4,21 @@
  * onnxruntime-node), and reported with the reason for the choice.
  */
 
+/**
+ * What the chosen device offers, for memory planning: its name, its memory (where it can be read), the largest
+ * single buffer it allows (WebGPU), and whether it computes in half precision.
+ */
+export interface DeviceInfo {
+  kind: 'cpu' | 'gpu';
+  name: string;
+  /** Memory the run may plan for, in bytes; null where it cannot be read (WebGPU exposes none). */
+  memoryBytes: number | null;
+  /** The largest tensor one buffer may hold, in bytes; null: no limit below memory. */
+  maxBufferBytes: number | null;
+  /** Half-precision arithmetic in shaders (WebGPU 'shader-f16'; CUDA always). */
+  f16: boolean;
+}
+
 /** The `tailor.engine.device` setting. */
 export type DeviceSetting = 'auto' | 'cpu' | 'webgpu' | 'cuda';
 export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cpu', 'webgpu', 'cuda'];
@@ -14,6 +29,8 @@ export interface ProviderChoice {
   provider: ExecutionProvider;
   /** One sentence a user can read: why this provider ("no GPU adapter: using the CPU"). */
   reason: string;
+  /** The device's name and limits (memory planning reads them). */
+  hardware?: DeviceInfo;
 }
 
 export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
@@ -59,6 +76,13 @@ export interface Engine {
   /** The provider sessions run on now (an automatic choice falls back to the CPU if a GPU session fails). */
   readonly provider: ExecutionProvider;
   readonly reason: string;
+  /** The device sessions run on: name, memory, largest buffer, half precision. */
+  readonly hardware: DeviceInfo;
+  /**
+   * Graphs for this engine multiply by the frozen projection weights in float16 (graph/onnx/onnxOps.ts): on a GPU
+   * with half-precision arithmetic, unless float32 was asked for. Never on the CPU.
+   */
+  readonly halfPrecision: boolean;
   /** Threads of one run on the CPU. */
   readonly threads: number;
   tensor(type: 'float32', data: Float32Array, dims: readonly number[]): EngineTensor;

@@ -62,7 +62,8 @@ export class LlamaSession {
 
   /** Compiles (or finds in the cache) the model's inference graph and opens a session on it. */
   static async open(engine: Engine, model: InferenceModel, options: LlamaSessionOptions): Promise<LlamaSession> {
-    const graph = await compileInferenceGraph(model, options);
+    // Float16 projections where the engine computes in half precision, unless the caller chose.
+    const graph = await compileInferenceGraph(model, { ...options, halfProjections: options.halfProjections ?? engine.halfPrecision });
     const keepOnDevice = engine.provider === 'webgpu' ? Array.from({ length: model.config.numLayers }, (_, n) => [N.presentKey(n), N.presentValue(n)]).flat() : [];
     const session = await engine.createSession({ path: graph.modelPath }, { keepOnDevice });
     return new LlamaSession(engine, model.config, graph, session, options.logits ?? 'all', options.loraTargets ?? TARGET_MODULES);

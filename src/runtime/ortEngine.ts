@@ -6,8 +6,8 @@
 import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { TailorError } from '../errors';
-import { chooseProvider, systemProbe, type DeviceProbe } from './deviceProbe';
-import type { DeviceSetting, Engine, EngineSession, EngineTensor, ExecutionProvider, ModelSource, SessionOptions, TensorData, TensorType } from './engine';
+import { chooseProvider, cpuInfo, systemProbe, type DeviceProbe } from './deviceProbe';
+import type { DeviceInfo, DeviceSetting, Engine, EngineSession, EngineTensor, ExecutionProvider, ModelSource, SessionOptions, TensorData, TensorType } from './engine';
 
 export interface OrtEngineOptions {
   /** Default 'auto'. */
@@ -16,6 +16,8 @@ export interface OrtEngineOptions {
   threads?: number;
   /** Hardware probe (tests pass a fake). */
   probe?: DeviceProbe;
+  /** 'auto' (default): float16 projections on a GPU that computes in half precision; 'float32': never. */
+  precision?: 'auto' | 'float32';
 }
 
 export async function createOrtEngine(options: OrtEngineOptions = {}): Promise<OrtEngine> {
@@ -25,7 +27,7 @@ export async function createOrtEngine(options: OrtEngineOptions = {}): Promise<O
   const device = options.device ?? 'auto';
   const choice = await chooseProvider(device, options.probe ?? systemProbe());
   const threads = Math.max(1, Math.floor(options.threads ?? os.availableParallelism()));
-  return new OrtEngine(device, choice.provider, choice.reason, threads);
+  return new OrtEngine(device, choice.provider, choice.reason, threads, choice.hardware ?? cpuInfo(), options.precision ?? 'auto');
 }
 
 export class OrtEngine implements Engine {
@@ -34,7 +36,17 @@ export class OrtEngine implements Engine {
     private current: ExecutionProvider,
     private why: string,
     readonly threads: number,
+    private hw: DeviceInfo,
+    readonly precision: 'auto' | 'float32' = 'auto',
   ) {}
+
+  get hardware(): DeviceInfo {
+    return this.hw;
+  }
+
+  get halfPrecision(): boolean {
+    return this.precision === 'auto' && this.current !== 'cpu' && this.hw.f16;
+  }
 
   get provider(): ExecutionProvider {
     return this.current;
@@ -63,6 +75,7 @@ export class OrtEngine implements Engine {
       }
       const failed = this.current;
       this.current = 'cpu';
+      this.hw = cpuInfo();
       this.why = `The ${failed === 'cuda' ? 'CUDA' : 'WebGPU'} provider failed (${message}): running on the CPU.`;
       try {
         return await this.open(model, 'cpu', options);

@@ -53,7 +53,7 @@ export interface MonitorState {
   elapsedMs: number;
   etaMs: number | null;
   memory: number | null;
-  engine: { provider: string; reason: string; threads: number } | null;
+  engine: { provider: string; reason: string; threads: number; device?: string } | null;
   corpus: CorpusSummary | null;
   points: MonitorPoint[];
   log: string[];

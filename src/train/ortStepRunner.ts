@@ -13,7 +13,7 @@ import { compileGraph } from '../graph/onnx/graphCache';
 import { encodeModel } from '../graph/onnx/modelWriter';
 import { OnnxGraph, type OnnxModelSpec } from '../graph/onnx/onnxGraph';
 import { buildTrainingGraph, TRAINING_GRAPH_VERSION, trainableTensors, trainingNames as N, type TrainableTensor, type TrainingGraphMode, type TrainingGraphOptions } from '../graph/onnx/trainingGraph';
-import { moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig, type WeightSource } from '../model/types';
+import { moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule, type WeightSource } from '../model/types';
 import type { Engine, EngineSession, EngineTensor } from '../runtime/engine';
 import { seededRandom } from '../serve/sampling';
 import type { LoraSettings, OptimizerSettings, StepResult, TrainableState, TrainBatch, TrainingMode, TrainStepRunner } from './stepRunner';
@@ -58,18 +58,82 @@ export function initialLoraA(seed: number, layer: number, moduleIndex: number, r
   return Float32Array.from({ length: rank * inputs }, () => (2 * random() - 1) * bound);
 }
 
+/** The LoRA settings a runner refuses, as errors the user can act on. */
+export function checkTrainingMode(mode: TrainingMode): void {
+  if (mode.kind !== 'lora') return;
+  const { rank, dropout, targets } = mode.lora;
+  if (!Number.isInteger(rank) || rank < 1) throw new TailorError('train/lora-rank', `The LoRA rank ${rank} is not a positive whole number.`, 'Set tailor.lora.rank to 1 or more.');
+  if (!(dropout >= 0 && dropout < 1)) throw new TailorError('train/lora-dropout', `The LoRA dropout ${dropout} is outside [0, 1).`, 'Use a dropout such as 0.05.');
+  if (targets.length === 0) throw new TailorError('train/lora-targets', 'No LoRA target modules are set.', 'Set tailor.lora.targetModules to at least one projection.');
+}
+
+/** A trainable tensor's first value: the model's weight (full), PEFT's A initialisation, or B = 0. */
+export function initialTensor(weights: WeightSource, seed: number, t: TrainableTensor): Float32Array {
+  if (!t.lora) return Float32Array.from(weights.float32(t.name));
+  if (t.lora.which === 'b') return new Float32Array(tensorSize(t));
+  return initialLoraA(seed, t.lora.layer, TARGET_MODULES.indexOf(t.lora.module), t.shape[0]!, t.shape[1]!);
+}
+
+/**
+ * LoRA dropout's keep-mask (1: kept) for one layer and module of one micro-batch, `count` values, drawn from (seed,
+ * optimizer step counted from 1, micro-batch since the last step, layer, module).
+ */
+export function dropoutKeepMask(seed: number, step: number, microBatch: number, layer: number, module: TargetModule, count: number, dropout: number): Uint8Array {
+  return dropoutKeep(mix(seed, step, microBatch, layer, TARGET_MODULES.indexOf(module)), count, (1 - dropout) * 4294967296);
+}
+
+/** The batch checks every runner makes: consistent sizes, within the runner's [batch, sequence], ids in the vocabulary. */
+export function checkBatch(batch: TrainBatch, limits: { batch: number; sequence: number }, vocab: number): void {
+  const n = batch.batch * batch.sequence;
+  if (batch.batch < 1 || batch.sequence < 1 || batch.tokens.length !== n || batch.targets.length !== n || batch.lossMask.length !== n) {
+    throw new Error(`TrainStepRunner: a batch of [${batch.batch}, ${batch.sequence}] needs ${n} tokens, targets and mask values (got ${batch.tokens.length}, ${batch.targets.length}, ${batch.lossMask.length})`);
+  }
+  if (batch.sequence > limits.sequence || batch.batch > limits.batch) {
+    throw new Error(`TrainStepRunner: a batch of [${batch.batch}, ${batch.sequence}] is larger than the runner's [${limits.batch}, ${limits.sequence}]`);
+  }
+  for (let i = 0; i < n; i++) {
+    const t = batch.tokens[i]!;
+    if (t < 0 || t >= vocab) throw new Error(`TrainStepRunner: token id ${t} is outside the vocabulary (0–${vocab - 1})`);
+  }
+}
+
+/** A checkpoint's values for one tensor (a copy), checked against the tensor's shape. */
+export function checkpointValues(map: Map<string, Float32Array>, t: TrainableTensor, what: string): Float32Array {
+  const values = map.get(t.name);
+  if (!values) throw new TailorError('train/checkpoint-mismatch', `The checkpoint has no ${what} for ${t.name}.`, 'Start the training again without resuming.');
+  if (values.length !== tensorSize(t)) {
+    throw new TailorError('train/checkpoint-mismatch', `The checkpoint's ${what} for ${t.name} has ${values.length} values; this run needs [${t.shape.join(', ')}].`, 'Start the training again without resuming: the checkpoint was made with other settings.');
+  }
+  return Float32Array.from(values);
+}
+
+/** The LoRA adapter of a LoRA mode from its trainable tensors' values (in the order of `tensors`). */
+export function loraAdapterOf(mode: TrainingMode, tensors: readonly TrainableTensor[], values: readonly Float32Array[]): LoraAdapter {
+  if (mode.kind !== 'lora') throw new Error('TrainStepRunner.adapter: full training has no LoRA adapter; read state() instead.');
+  const pairs = new Map<string, { a: Float32Array; b: Float32Array }>();
+  tensors.forEach((t, i) => {
+    const { layer, module, which } = t.lora!;
+    const key = `${layer}.${module}`;
+    const pair = pairs.get(key) ?? { a: new Float32Array(0), b: new Float32Array(0) };
+    pair[which] = values[i]!;
+    pairs.set(key, pair);
+  });
+  const { rank, alpha, targets } = mode.lora;
+  return { rank, alpha, scale: loraScale(mode.lora), targets: [...targets], tensors: pairs };
+}
+
 export async function createStepRunner(engine: Engine, model: StepRunnerModel, options: StepRunnerOptions): Promise<TrainStepRunner> {
   const { config } = model;
-  if (options.mode.kind === 'lora') {
-    const { rank, dropout, targets } = options.mode.lora;
-    if (!Number.isInteger(rank) || rank < 1) throw new TailorError('train/lora-rank', `The LoRA rank ${rank} is not a positive whole number.`, 'Set tailor.lora.rank to 1 or more.');
-    if (!(dropout >= 0 && dropout < 1)) throw new TailorError('train/lora-dropout', `The LoRA dropout ${dropout} is outside [0, 1).`, 'Use a dropout such as 0.05.');
-    if (targets.length === 0) throw new TailorError('train/lora-targets', 'No LoRA target modules are set.', 'Set tailor.lora.targetModules to at least one projection.');
-  }
+  checkTrainingMode(options.mode);
   const mode = graphMode(options.mode);
   const tensors = trainableTensors(config, model.weights, mode);
-  const step = await openGraph(engine, model, options.cacheDir, { mode, purpose: 'step' }, tensors);
+  const step = await openGraph(engine, model, options.cacheDir, { mode, purpose: 'step', ...half(engine) }, tensors);
   return new OrtStepRunner(engine, model, options, mode, tensors, step);
+}
+
+/** Float16 frozen projections where the engine computes in half precision (graph/onnx/onnxOps.ts). */
+function half(engine: Engine): Pick<TrainingGraphOptions, 'halfProjections'> {
+  return engine.halfPrecision ? { halfProjections: true } : {};
 }
 
 async function openGraph(engine: Engine, model: StepRunnerModel, cacheDir: string, graphOptions: TrainingGraphOptions, tensors: readonly TrainableTensor[]): Promise<EngineSession> {
@@ -121,7 +185,7 @@ class OrtStepRunner implements TrainStepRunner {
     private readonly session: EngineSession,
   ) {
     this.trainableNames = tensors.map((t) => t.name);
-    this.slots = tensors.map((t) => this.slot(t, this.initialValues(t), new Float32Array(size(t)), new Float32Array(size(t))));
+    this.slots = tensors.map((t) => this.slot(t, this.initialValues(t), new Float32Array(tensorSize(t)), new Float32Array(tensorSize(t))));
   }
 
   get mode(): TrainingMode {
@@ -176,7 +240,7 @@ class OrtStepRunner implements TrainStepRunner {
 
   async evaluate(batch: TrainBatch): Promise<{ lossSum: number; tokens: number }> {
     this.check(batch);
-    this.evaluation ??= openGraph(this.engine, this.model, this.options.cacheDir, { mode: this.graphMode, purpose: 'evaluate' }, []);
+    this.evaluation ??= openGraph(this.engine, this.model, this.options.cacheDir, { mode: this.graphMode, purpose: 'evaluate', ...half(this.engine) }, []);
     const session = await this.evaluation;
     const feeds = this.batchFeeds(batch);
     for (const s of this.slots) feeds[s.tensor.name] = s.param;
@@ -191,14 +255,7 @@ class OrtStepRunner implements TrainStepRunner {
   }
 
   async restore(state: TrainableState): Promise<void> {
-    const pick = (map: Map<string, Float32Array>, t: TrainableTensor, what: string) => {
-      const values = map.get(t.name);
-      if (!values) throw new TailorError('train/checkpoint-mismatch', `The checkpoint has no ${what} for ${t.name}.`, 'Start the training again without resuming.');
-      if (values.length !== size(t)) {
-        throw new TailorError('train/checkpoint-mismatch', `The checkpoint's ${what} for ${t.name} has ${values.length} values; this run needs [${t.shape.join(', ')}].`, 'Start the training again without resuming: the checkpoint was made with other settings.');
-      }
-      return Float32Array.from(values);
-    };
+    const pick = checkpointValues;
     const next = this.slots.map((s) => this.slot(s.tensor, pick(state.tensors, s.tensor, 'tensor'), pick(state.firstMoments, s.tensor, 'first moment'), pick(state.secondMoments, s.tensor, 'second moment')));
     disposeSlots(this.slots);
     this.slots = next;
@@ -208,19 +265,8 @@ class OrtStepRunner implements TrainStepRunner {
   }
 
   async adapter(): Promise<LoraAdapter> {
-    const mode = this.options.mode;
-    if (mode.kind !== 'lora') throw new Error('TrainStepRunner.adapter: full training has no LoRA adapter; read state() instead.');
     const host = await this.hostCopies();
-    const tensors = new Map<string, { a: Float32Array; b: Float32Array }>();
-    this.slots.forEach((s, i) => {
-      const { layer, module, which } = s.tensor.lora!;
-      const key = `${layer}.${module}`;
-      const pair = tensors.get(key) ?? { a: new Float32Array(0), b: new Float32Array(0) };
-      pair[which] = host[i]!.param;
-      tensors.set(key, pair);
-    });
-    const { rank, alpha, targets } = mode.lora;
-    return { rank, alpha, scale: loraScale(mode.lora), targets: [...targets], tensors };
+    return loraAdapterOf(this.options.mode, this.slots.map((s) => s.tensor), host.map((h) => h.param));
   }
 
   async dispose(): Promise<void> {
@@ -255,30 +301,17 @@ class OrtStepRunner implements TrainStepRunner {
   }
 
   private initialValues(t: TrainableTensor): Float32Array {
-    if (!t.lora) return Float32Array.from(this.model.weights.float32(t.name));
-    if (t.lora.which === 'b') return new Float32Array(size(t));
-    return initialLoraA(this.options.seed, t.lora.layer, TARGET_MODULES.indexOf(t.lora.module), t.shape[0]!, t.shape[1]!);
+    return initialTensor(this.model.weights, this.options.seed, t);
   }
 
   private slot(t: TrainableTensor, param: Float32Array, firstMoment: Float32Array, secondMoment: Float32Array): Slot {
     const tensor = (values: Float32Array) => this.engine.tensor('float32', values, t.shape);
-    return { tensor: t, param: tensor(param), firstMoment: tensor(firstMoment), secondMoment: tensor(secondMoment), gradSum: tensor(new Float32Array(size(t))) };
+    return { tensor: t, param: tensor(param), firstMoment: tensor(firstMoment), secondMoment: tensor(secondMoment), gradSum: tensor(new Float32Array(tensorSize(t))) };
   }
 
   private check(batch: TrainBatch): void {
     if (this.disposed) throw new Error('TrainStepRunner: used after dispose()');
-    const n = batch.batch * batch.sequence;
-    if (batch.batch < 1 || batch.sequence < 1 || batch.tokens.length !== n || batch.targets.length !== n || batch.lossMask.length !== n) {
-      throw new Error(`TrainStepRunner: a batch of [${batch.batch}, ${batch.sequence}] needs ${n} tokens, targets and mask values (got ${batch.tokens.length}, ${batch.targets.length}, ${batch.lossMask.length})`);
-    }
-    if (batch.sequence > this.options.sequence || batch.batch > this.options.batch) {
-      throw new Error(`TrainStepRunner: a batch of [${batch.batch}, ${batch.sequence}] is larger than the runner's [${this.options.batch}, ${this.options.sequence}]`);
-    }
-    const vocab = this.model.config.vocabSize;
-    for (let i = 0; i < n; i++) {
-      const t = batch.tokens[i]!;
-      if (t < 0 || t >= vocab) throw new Error(`TrainStepRunner: token id ${t} is outside the vocabulary (0–${vocab - 1})`);
-    }
+    checkBatch(batch, this.options, this.model.config.vocabSize);
   }
 
   private batchFeeds(batch: TrainBatch): Record<string, EngineTensor> {
@@ -296,11 +329,10 @@ class OrtStepRunner implements TrainStepRunner {
     if (mode.kind !== 'lora' || mode.dropout === 0) return {};
     const feeds: Record<string, EngineTensor> = {};
     const positions = batch.batch * batch.sequence;
-    const keepBelow = (1 - mode.dropout) * 4294967296;
     for (let layer = 0; layer < this.model.config.numLayers; layer++) {
       for (const module of mode.targets) {
         const width = moduleShape(this.model.config, module).in;
-        const keep = dropoutKeep(mix(this.options.seed, this.stepsTaken + 1, this.microBatches, layer, TARGET_MODULES.indexOf(module)), positions * width, keepBelow);
+        const keep = dropoutKeepMask(this.options.seed, this.stepsTaken + 1, this.microBatches, layer, module, positions * width, mode.dropout);
         feeds[N.dropoutKeep(layer, module)] = this.engine.tensor('bool', keep, [batch.batch, batch.sequence, width]);
       }
     }
@@ -338,7 +370,8 @@ function mix(...parts: number[]): number {
   return h >>> 0;
 }
 
-function size(t: TrainableTensor): number {
+/** Elements of a trainable tensor. */
+export function tensorSize(t: TrainableTensor): number {
   return t.shape.reduce((a, b) => a * b, 1);
 }
 

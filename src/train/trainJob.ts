@@ -18,7 +18,9 @@ import type { LoraAdapter } from '../model/types';
 import { loadModelDir } from '../model/modelDir';
 import { createOrtEngine } from '../runtime/ortEngine';
 import { prepareTrainingData } from './data';
+import { planMemory } from './memoryPlan';
 import { createStepRunner } from './ortStepRunner';
+import { tfjsTrainingEngine } from './tfjsStepRunner';
 import type { TrainStepRunner } from './stepRunner';
 import { train, type TrainingResult } from './trainer';
 import type { DataReport, EvaluationRecord, TrainJobHandlers, TrainJobResult, TrainJobSettings } from './types';
@@ -32,9 +34,13 @@ export function runKey(settings: TrainJobSettings, modelFingerprint: string, cor
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
-/** Handlers of a run; `createRunner` replaces the engine's step runner (tests use it to stage failures). */
+/**
+ * Handlers of a run; `createRunner` replaces the engine's step runner and `createEngine` the engine (tests use them
+ * to stage failures and devices).
+ */
 export interface RunTrainJobHandlers extends TrainJobHandlers {
   createRunner?: typeof createStepRunner;
+  createEngine?: typeof createOrtEngine;
 }
 
 export async function runTrainJob(settings: TrainJobSettings, handlers: RunTrainJobHandlers = {}): Promise<TrainJobResult> {
@@ -51,16 +57,36 @@ export async function runTrainJob(settings: TrainJobSettings, handlers: RunTrain
 
   progress({ phase: 'prepare', message: 'Loading the base model' });
   const model = loadModelDir(settings.modelDir);
-  const engine = await createOrtEngine({ device: settings.device });
-  const engineInfo = { provider: engine.provider, reason: engine.reason, threads: engine.threads };
-  log(`Engine: ${engine.provider} (${engine.reason}).`);
-  const sequence = Math.min(settings.sequence, model.config.maxPositionEmbeddings);
-  const makeRunner = handlers.createRunner ?? createStepRunner;
+  const engine = await (handlers.createEngine ?? createOrtEngine)({ device: settings.device });
+  let engineInfo: TrainJobResult['engine'] = { provider: engine.provider, reason: engine.reason, threads: engine.threads, device: engine.hardware.name };
+  log(`Engine: ${engine.provider} on ${engine.hardware.name} (${engine.reason}).`);
+  let makeRunner = handlers.createRunner ?? createStepRunner;
+  // ── tailor.training.engine "tfjs-node-gpu" (issue 9), only when asked: TensorFlow.js runs the training steps
+  // (tfjsStepRunner.ts); ONNX Runtime (`engine`) still evaluates the adapter, and serving never leaves it.
+  if (settings.engine === 'tfjs-node-gpu' && !handlers.createRunner) {
+    const tfjs = tfjsTrainingEngine();
+    engineInfo = { ...tfjs.info, threads: engine.threads };
+    makeRunner = tfjs.createRunner;
+    log(`Training engine: ${tfjs.info.provider} (${tfjs.info.reason}); the evaluation runs on ONNX Runtime (${engine.provider}).`);
+  }
+  // ──
+
+  // Fit the step to the device before the first try (the tokens per optimizer step stay as asked).
+  const plan = planMemory({
+    config: model.config,
+    lora: { rank: settings.lora.rank, targets: settings.lora.targets },
+    batch: settings.batch,
+    sequence: Math.min(settings.sequence, model.config.maxPositionEmbeddings),
+    accumulation: settings.accumulation,
+    device: engine.hardware,
+  });
+  for (const note of plan.notes) log(note);
+  const sequence = plan.sequence;
 
   // Out of memory: halve the micro-batch and double the accumulation (the same tokens per step) and start again.
-  let { batch, accumulation } = settings;
+  let { batch, accumulation } = plan;
   for (;;) {
-    const attempt = { ...settings, batch, accumulation };
+    const attempt = { ...settings, batch, accumulation, sequence };
     progress({ phase: 'prepare', message: 'Tokenizing the corpus' });
     const data = await prepareTrainingData(corpus, model.tokenizer, {
       sequence,

@@ -101,6 +101,9 @@ export interface TrainingSummary {
 
 // ─── A training job (trainJob.ts) ───────────────────────────────────────────────────────────────────────────────
 
+/** The `tailor.training.engine` setting: what runs the training steps (runtime/tfjsLoader.ts lists the values). */
+export type TrainingEngineSetting = 'onnxruntime' | 'tfjs-node-gpu';
+
 export interface TrainJobSettings {
   /** The workspace folder to learn. */
   workspace: string;
@@ -112,6 +115,8 @@ export interface TrainJobSettings {
   /** Run checkpoints (one folder per run key). */
   checkpointRoot: string;
   device: DeviceSetting;
+  /** What runs the training steps (`tailor.training.engine`); default ONNX Runtime. Evaluation always runs on ONNX Runtime. */
+  engine?: TrainingEngineSetting;
   lora: LoraSettings;
   sequence: number;
   batch: number;
@@ -137,7 +142,7 @@ export type TrainJobProgress =
   | { phase: 'mine'; mine: MineProgress }
   | { phase: 'prepare'; message: string }
   | { phase: 'evaluate'; model: 'base' | 'adapter'; done: number; total: number }
-  | { phase: 'train'; training: TrainingProgress; engine: { provider: string; reason: string; threads: number } };
+  | { phase: 'train'; training: TrainingProgress; engine: { provider: string; reason: string; threads: number; device?: string } };
 
 export interface TrainJobResult {
   reason: StopReason;
@@ -146,7 +151,7 @@ export interface TrainJobResult {
   corpus: CorpusSummary;
   data: DataReport;
   training: TrainingSummary;
-  engine: { provider: string; reason: string; threads: number };
+  engine: { provider: string; reason: string; threads: number; device?: string };
   checkpointDir: string;
   /** Base model against the adapter on the validation files (also in the adapter's tailor.json); null when not run. */
   evaluation: EvaluationRecord | null;

@@ -130,7 +130,7 @@ export interface CompileInferenceOptions extends InferenceGraphOptions {
 
 /** The inference graph of `model`, from the cache or built now. */
 export function compileInferenceGraph(model: InferenceModel, options: CompileInferenceOptions): Promise<CompiledGraph> {
-  const graphOptions: InferenceGraphOptions = { logits: options.logits ?? 'all', loraTargets: options.loraTargets };
+  const graphOptions: InferenceGraphOptions = { logits: options.logits ?? 'all', loraTargets: options.loraTargets, ...(options.halfProjections ? { halfProjections: true } : {}) };
   return compileGraph({
     cacheDir: options.cacheDir,
     kind: 'inference',

@@ -24,6 +24,8 @@ export interface InferenceGraphOptions {
   logits?: 'all' | 'last';
   /** Modules that get LoRA inputs in every layer. Default: all seven. */
   loraTargets?: readonly TargetModule[];
+  /** Frozen projections in float16 (onnxOps.ts). Default false. */
+  halfProjections?: boolean;
 }
 
 export interface InferenceGraphNames {
@@ -52,7 +54,7 @@ export const inferenceNames: InferenceGraphNames = {
 
 export function buildInferenceGraph(config: ModelConfig, weights: WeightSource, options: InferenceGraphOptions = {}, metadata: Record<string, string> = {}): OnnxModelSpec {
   const graph = new OnnxGraph();
-  const ops = new OnnxOps(graph, weights);
+  const ops = new OnnxOps(graph, weights, { halfProjections: options.halfProjections === true });
   const names = inferenceNames;
   const kvShape = (seq: string) => ['batch', config.numKvHeads, seq, config.headDim];
 

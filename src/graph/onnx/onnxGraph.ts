@@ -6,10 +6,13 @@
 import type { Dim, DType } from '../ops';
 import { OnnxAttributeType, OnnxDataType, type Attribute, type Node, type ValueInfo } from './schema';
 
+/** Element types of graph values: the ops' own, and float16 for half-precision projections (onnxOps.ts). */
+export type OnnxDType = DType | 'float16';
+
 /** A value (tensor) in the graph: its name and what is known of its type and shape. */
 export interface OnnxValue {
   readonly name: string;
-  readonly dtype: DType;
+  readonly dtype: OnnxDType;
   /** '?' for a dim not known while building. */
   readonly shape: readonly Dim[];
 }
@@ -18,7 +21,7 @@ export type AttributeValue = number | string | readonly number[] | { float: numb
 
 export interface Initializer {
   name: string;
-  dtype: DType;
+  dtype: OnnxDType;
   dims: readonly number[];
   /** Byte length of the data (dims' product × element size). */
   byteLength: number;
@@ -42,10 +45,10 @@ export interface OnnxModelSpec {
 /** Default opset: ONNX 1.16's, which onnxruntime 1.18+ (and its WebGPU provider) implement in full. */
 export const ONNX_OPSET = 21;
 
-export const ELEMENT_SIZE: Record<DType, number> = { float32: 4, int64: 8, bool: 1 };
+export const ELEMENT_SIZE: Record<OnnxDType, number> = { float32: 4, float16: 2, int64: 8, bool: 1 };
 
-export function onnxDataType(dtype: DType): number {
-  return dtype === 'float32' ? OnnxDataType.FLOAT : dtype === 'int64' ? OnnxDataType.INT64 : OnnxDataType.BOOL;
+export function onnxDataType(dtype: OnnxDType): number {
+  return dtype === 'float32' ? OnnxDataType.FLOAT : dtype === 'float16' ? OnnxDataType.FLOAT16 : dtype === 'int64' ? OnnxDataType.INT64 : OnnxDataType.BOOL;
 }
 
 export class OnnxGraph {
@@ -119,7 +122,7 @@ export class OnnxGraph {
   }
 
   /** Appends a node; returns its outputs, typed by the caller. */
-  node(opType: string, inputs: readonly (OnnxValue | null)[], outputs: readonly { dtype: DType; shape: readonly Dim[]; hint?: string }[], attributes: Record<string, AttributeValue> = {}, domain = ''): OnnxValue[] {
+  node(opType: string, inputs: readonly (OnnxValue | null)[], outputs: readonly { dtype: OnnxDType; shape: readonly Dim[]; hint?: string }[], attributes: Record<string, AttributeValue> = {}, domain = ''): OnnxValue[] {
     const id = `${opType}_${this.nodes.length}`;
     const outs = outputs.map((o, i) => ({ name: this.uniqueName(o.hint ?? (outputs.length === 1 ? id : `${id}_${i}`)), dtype: o.dtype, shape: o.shape }));
     this.nodes.push(
@@ -163,7 +166,7 @@ export class OnnxGraph {
   }
 }
 
-export function valueInfo(name: string, dtype: DType, shape: readonly Dim[]): ValueInfo {
+export function valueInfo(name: string, dtype: OnnxDType, shape: readonly Dim[]): ValueInfo {
   return {
     name,
     type: {

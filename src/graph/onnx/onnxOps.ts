@@ -3,10 +3,28 @@
  * `WeightSource` only when the model is written. A weight used as a projection (`linear`) is stored transposed,
  * [in, out], so the product is a plain MatMul with a constant right operand that onnxruntime pre-packs; a weight that
  * is also a gather table (tied embeddings) is stored once and multiplied with Gemm(transB).
+ *
+ * Half-precision projections (`halfProjections`, for GPUs with float16 arithmetic): the frozen projection weights
+ * are stored as float16 and multiplied in float16 — the activation is cast down, the product cast back up — so they
+ * take half the memory and bandwidth and run on the GPU's half-precision units. Everything else stays float32: norms,
+ * softmax, the loss, the residual stream, the KV cache, and the LoRA tensors, their gradients and AdamW's state (the
+ * master weights). The backward's dx = dy·W goes through the same float16 weight. No loss scaling is needed: the
+ * graph differentiates the summed loss, so each position's gradient is O(1) (softmax minus one-hot), far above
+ * float16's smallest normal (6e-5).
  */
+import { f32ToF16 } from '../../model/halfFloat';
 import type { WeightSource } from '../../model/types';
 import type { Dim, DType, Ops } from '../ops';
-import { OnnxGraph, type AttributeValue, type OnnxValue } from './onnxGraph';
+import { OnnxGraph, type AttributeValue, type OnnxDType, type OnnxValue } from './onnxGraph';
+
+export interface OnnxOpsOptions {
+  /** Store frozen projection weights as float16 and multiply in float16 (see above). Default false. */
+  halfProjections?: boolean;
+}
+
+/** ONNX TensorProto element types for Cast's `to`. */
+const onnxFloat32 = 1;
+const onnxFloat16 = 10;
 
 /** Slice's "to the end": Slice clamps ends to the dim, and 2^53−1 survives the trip through a JS number. */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -21,10 +39,13 @@ export class OnnxOps implements Ops<OnnxValue> {
   /** Weight handles returned by `weight()`: an initializer is made on first use, plain or transposed. */
   private readonly handles = new Map<OnnxValue, WeightUse>();
   private readonly byName = new Map<string, OnnxValue>();
+  /** Float16 copies of activations already cast down (q, k and v share one). */
+  private readonly halves = new Map<string, OnnxValue>();
 
   constructor(
     readonly graph: OnnxGraph,
     private readonly weights: WeightSource,
+    private readonly options: OnnxOpsOptions = {},
   ) {}
 
   shape(x: OnnxValue): Dim[] {
@@ -32,7 +53,8 @@ export class OnnxOps implements Ops<OnnxValue> {
   }
 
   dtype(x: OnnxValue): DType {
-    return x.dtype;
+    // float16 values never leave this class: every half-precision product is cast back up.
+    return x.dtype as DType;
   }
 
   weight(name: string): OnnxValue {
@@ -86,7 +108,9 @@ export class OnnxOps implements Ops<OnnxValue> {
     if (handle && !handle.plain && handle.transposed) {
       // x·W for a weight stored transposed (a projection's backward, dx = dy·W): Gemm reads the [in, out] copy
       // transposed, so the graph never holds the weight twice.
-      return this.gemmOnLastAxis(a, handle.transposed, shape[shape.length - 1]!, shape);
+      const n = shape[shape.length - 1]!;
+      if (handle.transposed.dtype === 'float16') return this.toFloat(this.gemmOnLastAxis(this.toHalf(a), handle.transposed, n, shape));
+      return this.gemmOnLastAxis(a, handle.transposed, n, shape);
     }
     return this.one('MatMul', [this.use(a), this.use(b)], 'float32', shape);
   }
@@ -100,7 +124,8 @@ export class OnnxOps implements Ops<OnnxValue> {
       // Also a gather table: keep one copy and let Gemm read it transposed.
       y = this.gemmOnLastAxis(x, handle.plain, out, shape);
     } else if (handle) {
-      y = this.one('MatMul', [this.use(x), this.transposedWeight(handle, w)], 'float32', shape);
+      const weight = this.transposedWeight(handle, w);
+      y = weight.dtype === 'float16' ? this.toFloat(this.one('MatMul', [this.toHalf(x), weight], 'float16', shape)) : this.one('MatMul', [this.use(x), weight], 'float32', shape);
     } else {
       y = this.one('MatMul', [this.use(x), this.transpose(w, [1, 0])], 'float32', shape);
     }
@@ -247,11 +272,25 @@ export class OnnxOps implements Ops<OnnxValue> {
   private gemmOnLastAxis(x: OnnxValue, b: OnnxValue, n: Dim, shape: readonly Dim[]): OnnxValue {
     const inner = x.shape[x.shape.length - 1] as number;
     const flat = this.reshape(x, [-1, inner]);
-    const product = this.one('Gemm', [flat, b], 'float32', ['?', n], { transB: 1 });
+    const product = this.one('Gemm', [flat, b], x.dtype, ['?', n], { transB: 1 });
     if (x.shape.length === 2) return { ...product, shape } as OnnxValue;
     const lead = this.one('Shape', [this.use(x)], 'int64', [x.shape.length - 1], { start: 0, end: -1 });
     const target = this.one('Concat', [lead, this.ints([n as number])], 'int64', [x.shape.length], { axis: 0 });
-    return this.one('Reshape', [product, target], 'float32', shape);
+    return this.one('Reshape', [product, target], x.dtype, shape);
+  }
+
+  /** `x` cast to float16, once per value. */
+  private toHalf(x: OnnxValue): OnnxValue {
+    let half = this.halves.get(x.name);
+    if (!half) {
+      half = this.one('Cast', [this.use(x)], 'float16', x.shape, { to: onnxFloat16 });
+      this.halves.set(x.name, half);
+    }
+    return half;
+  }
+
+  private toFloat(x: OnnxValue): OnnxValue {
+    return this.one('Cast', [x], 'float32', x.shape, { to: onnxFloat32 });
   }
 
   /** GatherElements on the last axis. */
@@ -289,13 +328,20 @@ export class OnnxOps implements Ops<OnnxValue> {
   private transposedWeight(handle: WeightUse, w: OnnxValue): OnnxValue {
     if (!handle.transposed) {
       const [rows, cols] = w.shape as number[];
+      const half = this.options.halfProjections === true;
+      const dtype: OnnxDType = half ? 'float16' : 'float32';
       handle.transposed = this.graph.initializer({
         name: `${handle.name}.T`,
-        dtype: 'float32',
+        dtype,
         dims: [cols!, rows!],
-        byteLength: rows! * cols! * 4,
-        data: () => bytesOf(transpose2d(this.weights.float32(handle.name), rows!, cols!)),
-        docString: `${handle.name} transposed to [in, out]`,
+        byteLength: rows! * cols! * (half ? 2 : 4),
+        data: () => {
+          const t = transpose2d(this.weights.float32(handle.name), rows!, cols!);
+          if (!half) return bytesOf(t);
+          const h = f32ToF16(t);
+          return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
+        },
+        docString: `${handle.name} transposed to [in, out]${half ? ', float16' : ''}`,
       });
     }
     return handle.transposed;
@@ -309,7 +355,7 @@ export class OnnxOps implements Ops<OnnxValue> {
     return this.graph.constant(values, [values.length], 'int64');
   }
 
-  private one(op: string, inputs: readonly OnnxValue[], dtype: DType, shape: readonly Dim[], attributes: Record<string, AttributeValue> = {}): OnnxValue {
+  private one(op: string, inputs: readonly OnnxValue[], dtype: OnnxDType, shape: readonly Dim[], attributes: Record<string, AttributeValue> = {}): OnnxValue {
     return this.graph.node(op, inputs, [{ dtype, shape }], attributes)[0]!;
   }
 }

@@ -53,6 +53,8 @@ export interface TrainingGraphOptions {
   gradientOutputs?: boolean;
   /** Also output the logits [batch, sequence, vocab] (checks). */
   logitsOutput?: boolean;
+  /** Frozen projections in float16 (onnxOps.ts); LoRA tensors and the optimizer stay float32. Default false. */
+  halfProjections?: boolean;
 }
 
 /** A tensor the step trains. */
@@ -137,7 +139,7 @@ export function buildTrainingGraph(config: ModelConfig, weights: WeightSource, o
   const purpose = options.purpose ?? 'step';
   const mode = options.mode;
   const graph = new OnnxGraph();
-  const base = new OnnxOps(graph, weights);
+  const base = new OnnxOps(graph, weights, { halfProjections: options.halfProjections === true });
   const tensors = trainableTensors(config, weights, mode);
 
   const tokens = graph.input(N.tokens, 'int64', ['batch', 'sequence']);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { TailorError } from '../../../src/errors';
 import { buildInferenceGraph } from '../../../src/graph/onnx/inferenceGraph';
 import { encodeModel } from '../../../src/graph/onnx/modelWriter';
-import { chooseProvider, isSoftwareAdapter, systemProbe, type DeviceProbe, type GpuAdapterInfo } from '../../../src/runtime/deviceProbe';
+import { bestAdapter, chooseProvider, isSoftwareAdapter, parseNvidiaSmi, systemProbe, type DeviceProbe, type GpuAdapterInfo } from '../../../src/runtime/deviceProbe';
 import { createOrtEngine } from '../../../src/runtime/ortEngine';
 import { testModelMaker } from '../graph/models';
 
@@ -35,6 +35,30 @@ describe('execution provider choice', () => {
     const forced = await chooseProvider('webgpu', probe(null, lavapipe));
     assert.equal(forced.provider, 'webgpu');
     assert.match(forced.reason, /software adapter/);
+  });
+
+  it('picks the real GPU among the adapters seen, and reports its name and limits for memory planning', async () => {
+    const rtx = { ...nvidia, maxBufferSize: 4 * 2 ** 30, maxStorageBufferBindingSize: 2 * 2 ** 30, features: ['shader-f16', 'timestamp-query'] };
+    // Dawn's fallback and low-power requests can come back first on some machines; the real GPU wins wherever it is.
+    assert.equal(bestAdapter([lavapipe, rtx]), rtx);
+    assert.equal(bestAdapter([lavapipe]), lavapipe);
+    assert.equal(bestAdapter([]), null);
+    const withSmi: DeviceProbe = { ...probe(null, rtx), cudaDevices: async () => parseNvidiaSmi('NVIDIA GeForce RTX 4070, 12282, 11034\n') };
+    const choice = await chooseProvider('auto', withSmi);
+    assert.equal(choice.provider, 'webgpu');
+    assert.deepEqual(choice.hardware, { kind: 'gpu', name: 'NVIDIA GeForce RTX 4070', memoryBytes: 11034 * 2 ** 20, maxBufferBytes: 2 * 2 ** 30, f16: true });
+    // Without nvidia-smi, WebGPU says nothing of memory; the buffer limit still plans.
+    const plain = await chooseProvider('auto', probe(null, rtx));
+    assert.equal(plain.hardware!.memoryBytes, null);
+    assert.equal((await chooseProvider('auto', probe(null, lavapipe))).hardware!.kind, 'cpu');
+  });
+
+  it('reads nvidia-smi’s CSV of name, total and free memory', () => {
+    assert.deepEqual(parseNvidiaSmi('NVIDIA H200, 143771, 143000\nNVIDIA A10G, 23028, 22000\n\n'), [
+      { name: 'NVIDIA H200', memoryBytes: 143771 * 2 ** 20, freeBytes: 143000 * 2 ** 20 },
+      { name: 'NVIDIA A10G', memoryBytes: 23028 * 2 ** 20, freeBytes: 22000 * 2 ** 20 },
+    ]);
+    assert.deepEqual(parseNvidiaSmi('NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver.'), []);
   });
 
   it('follows the setting, and says how to get CUDA when it is asked for and missing', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialMonitorState, isMonitorHostMessage, isMonitorRequest, isRunning, MAX_LOG, MAX_POINTS, reduceMonitor, type MonitorEvent, type MonitorResult, type MonitorState } from '../../../src/train/monitor';
 import type { TrainingProgress } from '../../../src/train/types';
-import { actions, evaluationRows, statRows, verdictLine } from '../../../webview-ui/src/monitor/view';
+import { actions, engineLabel, engineLine, evaluationRows, statRows, verdictLine } from '../../../webview-ui/src/monitor/view';
 
 const engine = { provider: 'cpu', reason: 'no GPU', threads: 2 };
 
@@ -135,6 +135,15 @@ describe('training monitor view', () => {
     const ev = evaluationRows(s)!;
     assert.deepEqual(ev[0], ['Held-out loss', '2.5000', '2.0000', '-20.0%']);
     assert.equal(verdictLine(s), null, 'no verdict without an evaluation');
+  });
+
+  it('names the engine and the device, and says why they were chosen', () => {
+    assert.equal(engineLabel({ provider: 'cpu', reason: 'No GPU found', threads: 1 }), 'CPU, 1 thread');
+    assert.equal(engineLabel({ provider: 'webgpu', reason: 'GPU through WebGPU: nvidia ada-lovelace NVIDIA GeForce RTX 4070.', threads: 2, device: 'NVIDIA GeForce RTX 4070' }), 'WebGPU · NVIDIA GeForce RTX 4070');
+    assert.equal(engineLabel({ provider: 'cuda', reason: 'x', threads: 2 }), 'CUDA');
+    const s = run({ type: 'started', runId: 'r1', folder: 'alpha' }, training(3));
+    assert.match(engineLine(s)!, /^Engine: /);
+    assert.equal(engineLine(run({ type: 'started', runId: 'r1', folder: 'alpha' })), null, 'nothing before the engine is chosen');
   });
 
   it('shows the evaluation of completions with intervals, and says when the adapter is not better', () => {

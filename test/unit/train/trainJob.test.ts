@@ -12,6 +12,8 @@ import { loadModelDir } from '../../../src/model/modelDir';
 import { SafetensorsFile } from '../../../src/model/safetensors';
 import { spawn } from 'node:child_process';
 import { TailorError } from '../../../src/errors';
+import { createOrtEngine } from '../../../src/runtime/ortEngine';
+import { stepBytes } from '../../../src/train/memoryPlan';
 import { createStepRunner } from '../../../src/train/ortStepRunner';
 import { runTrainJob, type TrainJobSettings } from '../../../src/train/trainJob';
 import { codeFile, treeMaker } from '../fixtureTree';
@@ -110,6 +112,33 @@ describe('a training run', () => {
       return runner;
     };
     await assert.rejects(runTrainJob(settings({ steps: 6, batch: 2, seed: 4 }), { createRunner: never }), (e: unknown) => e instanceof TailorError && e.code === 'train/out-of-memory' && /shorter sequences/.test(e.fix));
+  });
+
+  it('plans micro-batches that fit the device before the first step, and says so', async () => {
+    // The device is staged: the CPU engine reports a GPU whose largest buffer holds one 64-token sequence's tensors
+    // but not two (no WebGPU adapter with a chosen limit exists here).
+    const logs: string[] = [];
+    const model = loadModelDir(tiny.dir);
+    const lora = { rank: 4, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const };
+    const limit = stepBytes({ config: model.config, lora }, 1, 64).largestTensorBytes;
+    assert.ok(stepBytes({ config: model.config, lora }, 2, 64).largestTensorBytes > limit, 'the staged limit separates one sequence from two');
+    const seen: number[] = [];
+    const createEngine: typeof createOrtEngine = async (options) => {
+      const engine = await createOrtEngine({ ...options, threads: 2 });
+      Object.defineProperty(engine, 'hardware', { value: { kind: 'gpu', name: 'Staged GPU', memoryBytes: null, maxBufferBytes: limit, f16: false } });
+      return engine;
+    };
+    const createRunner: typeof createStepRunner = async (engine, m, options) => {
+      seen.push(options.batch);
+      return createStepRunner(engine, m, options);
+    };
+    const result = await runTrainJob(settings({ steps: 4, batch: 2, seed: 5, evaluate: false }), { createEngine, createRunner, onLog: (l) => logs.push(l) });
+    assert.equal(result.reason, 'completed');
+    assert.deepEqual(seen, [1], 'the first runner already has the planned micro-batch');
+    assert.ok(logs.some((l) => /^Memory plan: micro-batches of 1×64 tokens with 2 accumulated per step, instead of 2×64 with 1: its largest tensor .* exceeds the largest buffer Staged GPU allows/.test(l)), logs.join('\n'));
+    assert.ok(logs.some((l) => /^Engine: cpu on Staged GPU/.test(l)));
+    assert.equal(result.adapter!.info.hyperparameters.batch, 1);
+    assert.equal(result.adapter!.info.hyperparameters.accumulation, 2);
   });
 
   it('resumes after the process is killed mid-run', async () => {

@@ -8,7 +8,7 @@ import uPlot from 'uplot';
 import { summaryText } from '../../../src/corpus/report';
 import { initialMonitorState, isMonitorHostMessage, reduceMonitor, type MonitorRequest, type MonitorState } from '../../../src/train/monitor';
 import { clear, h } from '../dom';
-import { actions, evaluationRows, statRows, verdictLine } from './view';
+import { actions, engineLine, evaluationRows, statRows, verdictLine } from './view';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -34,10 +34,11 @@ const buttons = h('div', { class: 'buttons' });
 const stats = h('dl', { class: 'stats' });
 const chartsBox = h('section', { class: 'charts', 'aria-label': 'Charts' });
 const chartText = h('p', { class: 'visually-hidden', id: 'chart-text' });
+const engineText = h('p', { class: 'engine-reason' });
 const evaluation = h('section', { class: 'evaluation', 'aria-label': 'Evaluation' });
 const corpus = h('section', { class: 'corpus', 'aria-label': 'Corpus' });
 const log = h('pre', { class: 'log', role: 'log', 'aria-label': 'Training log', tabindex: 0 });
-root.append(title, status, buttons, stats, chartsBox, chartText, evaluation, corpus, h('h2', {}, 'Log'), log);
+root.append(title, status, buttons, stats, engineText, chartsBox, chartText, evaluation, corpus, h('h2', {}, 'Log'), log);
 
 function button(label: string, request: MonitorRequest['type'], secondary = false): HTMLElement {
   const b = h('vscode-button', secondary ? { secondary: true } : {}, label);
@@ -118,6 +119,8 @@ function render(): void {
   }
   // Why this engine and device (the GPU's name, or why the CPU): the Engine cell's tooltip and accessible description.
   statCells.get('Engine')?.setAttribute('title', s.engine?.reason ?? '');
+  const why = engineLine(s) ?? '';
+  if (engineText.textContent !== why) engineText.textContent = why;
   chartText.textContent = `Charts: ${rows.filter(([l]) => ['Step', 'Training loss', 'Validation loss', 'Learning rate', 'Tokens/s'].includes(l)).map(([l, v]) => `${l} ${v}`).join('; ')}.`;
 
   for (const c of charts) c.plot.setData(c.data(s));

@@ -19,9 +19,23 @@ export function formatMemory(bytes: number | null): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(2)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }
 
+const PROVIDERS: Record<string, string> = { cpu: 'CPU', webgpu: 'WebGPU', cuda: 'CUDA', 'tfjs-node-gpu': 'TensorFlow.js (tfjs-node-gpu)' };
+
+/** "CPU, 2 threads", "WebGPU · NVIDIA H200". */
+export function engineLabel(e: NonNullable<MonitorState['engine']>): string {
+  if (e.provider === 'cpu') return `CPU, ${e.threads} thread${e.threads === 1 ? '' : 's'}`;
+  const name = PROVIDERS[e.provider] ?? e.provider;
+  return e.device ? `${name} · ${e.device}` : name;
+}
+
+/** Why this engine and device, as a sentence under the numbers. */
+export function engineLine(s: MonitorState): string | null {
+  return s.engine?.reason ? `Engine: ${s.engine.reason}` : null;
+}
+
 /** The live numbers as label/value rows (the stats grid and the charts' text alternative). */
 export function statRows(s: MonitorState): Array<[string, string]> {
-  const engine = s.engine ? `${s.engine.provider === 'cpu' ? `CPU, ${s.engine.threads} threads` : s.engine.provider.toUpperCase()}` : '—';
+  const engine = s.engine ? engineLabel(s.engine) : '—';
   return [
     ['Step', s.totalSteps ? `${s.step} / ${s.totalSteps}` : '—'],
     ['Epoch', s.totalSteps ? String(s.epoch + 1) : '—'],
