@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { readPeftAdapter } from '../adapters/peft';
 import { formatBytes } from '../corpus';
 import { TailorError } from '../errors';
+import { fewFilesCaveat } from '../eval/caveat';
 import type { FileResult, PositionResult } from '../eval/evaluate';
 import { formatComparison } from '../eval/report';
 import { openEvalSession } from '../eval/session';
@@ -133,7 +134,7 @@ export async function adapt(args: string[], io: Io): Promise<number> {
       io.out(
         `3. Evaluated on the ${files.length} validation files the adapter never trained on (${evaluation.base.summary.tokens.toLocaleString('en-US')} tokens, ${evaluation.base.summary.singleLinePositions} single-line and ${evaluation.base.summary.multiLinePositions} multi-line cursor positions, ${duration(Date.now() - started)}):\n\n` +
           indent(formatComparison(evaluation.base.summary, evaluation.adapter.summary, evaluation.comparison), '   ') +
-          `\n   Verdict: ${verdict}.\n`,
+          `\n   Verdict: ${verdict}${fewFilesCaveat(files.length)}.\n`,
       );
       // 4: completions, where the two differ, the adapter's exact ones first.
       const shown = pickDifferences(evaluation.base.results, evaluation.adapter.results, show);

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { readPeftAdapter } from '../adapters/peft';
 import { AdapterStore } from '../adapters/store';
 import { TailorError } from '../errors';
+import { fewFilesCaveat } from '../eval/caveat';
 import { formatComparison, formatRetrievalTable } from '../eval/report';
 import { openEvalSession } from '../eval/session';
 import { evaluateAdapter, evaluationRecord, workspaceFiles } from '../eval/workspace';
@@ -66,7 +67,7 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
         io.out(
           `${files.length} validation files, ${e.base.summary.tokens.toLocaleString('en-US')} tokens, ${e.base.summary.singleLinePositions} single-line and ${e.base.summary.multiLinePositions} multi-line positions (${duration(Date.now() - started)}):\n\n` +
             formatComparison(e.base.summary, e.adapter.summary, e.comparison) +
-            `\nVerdict: ${VERDICT_TEXT[e.comparison.verdict]}.${record ? ` Recorded in ${path.join(adapterDir, 'tailor.json')}.` : ''}\n` +
+            `\nVerdict: ${VERDICT_TEXT[e.comparison.verdict]}${fewFilesCaveat(files.length)}.${record ? ` Recorded in ${path.join(adapterDir, 'tailor.json')}.` : ''}\n` +
             (e.retrieval
               ? `\nRetrieval baseline (the ${e.retrieval.windows} windows of ${train.length} training files, BM25, two snippets before each prompt), completions:\n\n` +
                 formatRetrievalTable(e.base.summary, e.adapter.summary, e.retrieval.base.summary, e.retrieval.adapter.summary)

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AdapterRecord } from '../adapters/store';
 import { isCancelled, TailorError } from '../errors';
+import { fewFilesCaveat } from '../eval/caveat';
 import type { DeviceSetting } from '../runtime/engine';
 import { runInWorker } from '../train/workerClient';
 import { AdapterRouter } from '../serve/router';
@@ -300,10 +301,10 @@ export async function evaluateAdapterCommand(ctx: TailorContext, record?: Adapte
     ctx.serving.refresh();
     const e = result.evaluation;
     const words = { better: 'is better than', 'no-better': 'is no better than', worse: 'is worse than' }[e.verdict];
-    const text = `Tailor: “${target.info.name}” ${words} the base model on ${e.files} held-out files of ${folder.name} (${heldOutGain(ctx.serving.store.get(target.id) ?? target)}).`;
+    const text = `Tailor: “${target.info.name}” ${words} the base model on ${e.files} held-out files of ${folder.name} (${heldOutGain(ctx.serving.store.get(target.id) ?? target)})${fewFilesCaveat(e.files)}.`;
     const show = async (choice: string | undefined) => {
       if (choice === 'Show Figures') {
-        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `# “${target.info.name}” against the base model\n\nHeld-out validation files of ${folder.name}: ${e.files} files, ${e.tokens.toLocaleString('en-US')} tokens, ${e.positions.singleLine} single-line and ${e.positions.multiLine} multi-line cursor positions.\n\n${result.table}\nVerdict: ${e.verdict}.\n` });
+        const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: `# “${target.info.name}” against the base model\n\nHeld-out validation files of ${folder.name}: ${e.files} files, ${e.tokens.toLocaleString('en-US')} tokens, ${e.positions.singleLine} single-line and ${e.positions.multiLine} multi-line cursor positions.\n\n${result.table}\nVerdict: ${e.verdict}${fewFilesCaveat(e.files)}.\n` });
         await vscode.window.showTextDocument(doc, { preview: true });
       }
       if (choice === 'Delete Adapter') await deleteAdapterCommand(ctx, ctx.serving.store.get(target.id) ?? target);

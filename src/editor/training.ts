@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CorpusSummary } from '../corpus/report';
 import { isCancelled, TailorError } from '../errors';
+import { fewFilesCaveat } from '../eval/caveat';
 import { TARGET_MODULES, type TargetModule } from '../model/types';
 import type { DeviceSetting } from '../runtime/engine';
 import { initialMonitorState, isRunning, reduceMonitor, type MonitorEvent, type MonitorResult, type MonitorState } from '../train/monitor';
@@ -268,7 +269,7 @@ export class TrainingController implements vscode.Disposable {
     const what = evaluation.verdict === 'worse' ? 'worse than' : 'no better than';
     void vscode.window
       .showWarningMessage(
-        `Tailor: “${result.adapterName}” is ${what} the base model on ${evaluation.files} held-out files of ${this.stateValue.folder} (${figures.join(', ')}). It was kept but not activated; discard it?`,
+        `Tailor: “${result.adapterName}” is ${what} the base model on ${evaluation.files} held-out files of ${this.stateValue.folder} (${figures.join(', ')})${fewFilesCaveat(evaluation.files)}. It was kept but not activated; discard it?`,
         'Discard',
         'Activate Anyway',
         'Show Training Monitor',

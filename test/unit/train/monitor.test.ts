@@ -161,6 +161,10 @@ describe('training monitor view', () => {
     assert.deepEqual(ev[0], ['Token loss', '2.500', '2.400', '−0.100 (−0.300 to +0.050)']);
     assert.deepEqual(ev[1], ['Single-line exact match', '10.0%', '12.5%', '+2.5 (−5.0 to +10.0)']);
     assert.match(verdictLine(s)!, /^No better than the base model on 3 held-out files .*consider discarding it — it was not activated\.$/);
+    // Three files are too few for a firm verdict, and the line says so; from five on it does not.
+    assert.match(verdictLine(s)!, /\(only 3 held-out files: a weak verdict; a larger project gives a surer one\)/);
+    const many = run({ type: 'started', runId: 'r1', folder: 'alpha' }, { type: 'finished', result: { ...result, evaluation: { ...evaluation, files: 5 } } });
+    assert.doesNotMatch(verdictLine(many)!, /weak verdict/);
     const better = run({ type: 'started', runId: 'r1', folder: 'alpha' }, { type: 'finished', result: { ...result, evaluation: { ...evaluation, verdict: 'better' } } });
     assert.match(verdictLine(better)!, /^Better than the base model/);
   });

@@ -1,4 +1,5 @@
 /** Words and numbers of the training monitor. Plain functions (no DOM), shared with the unit tests. */
+import { fewFilesCaveat } from '../../../src/eval/caveat';
 import type { MonitorState } from '../../../src/train/monitor';
 
 export function formatDurationLong(ms: number | null): string {
@@ -86,9 +87,10 @@ export function verdictLine(s: MonitorState): string | null {
   const e = s.result?.evaluation;
   if (!e) return null;
   const where = `on ${e.files} held-out file${e.files === 1 ? '' : 's'} (${e.positions.singleLine} single-line and ${e.positions.multiLine} multi-line cursor positions)`;
-  if (e.verdict === 'better') return `Better than the base model ${where}.`;
+  const caveat = fewFilesCaveat(e.files);
+  if (e.verdict === 'better') return `Better than the base model ${where}${caveat}.`;
   const what = e.verdict === 'worse' ? 'Worse than' : 'No better than';
-  return `${what} the base model ${where}: consider discarding it${s.result?.active ? '' : ' — it was not activated'}.`;
+  return `${what} the base model ${where}${caveat}: consider discarding it${s.result?.active ? '' : ' — it was not activated'}.`;
 }
 
 /** Which buttons show in each state. */
