@@ -55,10 +55,12 @@ export function loadTfjsNodeGpu(load: () => unknown = requireTfjsNodeGpu): TfjsE
   if (typeof tf?.getBackend !== 'function' || typeof tf.tidy !== 'function') {
     throw new TailorError('train/tfjs-unavailable', `${TFJS_NODE_GPU} loaded but is not TensorFlow.js (it has no getBackend or tidy).`, `${installFix('Reinstall')} ${defaultEngineFix()}`);
   }
+  // tf.backend() first: it sets up the best registered backend, which getBackend() only names once one is set up.
+  const instance = tf.backend() as { isUsingGpuDevice?: unknown };
   const backend = tf.getBackend();
   // libtensorflow's backend says whether it placed ops on a GPU; TensorFlow falls back to the CPU, with a warning on
   // stderr only, when the CUDA 11.2 / cuDNN 8.1 libraries are missing or the GPU is unsupported.
-  const flag = (tf.backend() as { isUsingGpuDevice?: unknown }).isUsingGpuDevice;
+  const flag = instance.isUsingGpuDevice;
   const gpu = typeof flag === 'boolean' ? flag : null;
   const version = tf.version?.['tfjs-core'] ?? 'unknown version';
   const where =

@@ -33,7 +33,8 @@ describe('tailor adapt and tailor eval', () => {
     assert.match(r.out, /^2\. Trained ".*" \(LoRA rank 2\) for 3 steps/m);
     assert.match(r.out, /^3\. Evaluated on the \d+ validation files/m);
     assert.match(r.out, /token loss \(nats\)/);
-    assert.match(r.out, /Verdict: the adapter is (better|no better than the base model|worse than the base model)\./);
+    // This small workspace holds out fewer than five files, so the verdict says it is weak.
+    assert.match(r.out, /Verdict: the adapter is (better|no better than the base model|worse than the base model) \(only \d held-out files?: a weak verdict; a larger project gives a surer one\)\./);
     const [id] = fs.readdirSync(store);
     const info = JSON.parse(fs.readFileSync(path.join(store, id!, 'tailor.json'), 'utf8'));
     assert.ok(['better', 'no-better', 'worse'].includes(info.metrics.evaluation.verdict));

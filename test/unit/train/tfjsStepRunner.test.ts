@@ -285,6 +285,10 @@ describe('loading tfjs-node-gpu', () => {
     assert.match(onGpu.reason, /backend "tensorflow", on the GPU/);
     const onCpu = loadTfjsNodeGpu(() => ({ ...tf, getBackend: () => 'tensorflow', backend: () => ({ isUsingGpuDevice: false }) }));
     assert.match(onCpu.reason, /on the CPU: TensorFlow found no GPU it can use .*CUDA 11\.2 and cuDNN 8\.1/);
+    // A freshly loaded tfjs names no backend until one is set up (tf.backend() does that).
+    let setUp = false;
+    const fresh = loadTfjsNodeGpu(() => ({ ...tf, backend: () => ((setUp = true), { isUsingGpuDevice: true }), getBackend: () => (setUp ? 'tensorflow' : undefined) }));
+    assert.equal(fresh.backend, 'tensorflow');
   });
 });
 
