@@ -99,10 +99,23 @@ export async function run() {
       // Said in the log, not hidden: a completion that needed asking again (Alt+\\, "Trigger Inline Suggestion").
       console.log(`complete: ${what}: no ghost text after 30 s; asking again with Alt+\\`);
       await page.keyboard.press('Alt+Backslash');
-      seen = await waitFor(`ghost text for ${what}`, async () => {
-        const text = await ghostText(page);
-        return { ok: text === expected, seen: text };
-      }, 30_000);
+      try {
+        seen = await waitFor(`ghost text for ${what}`, async () => {
+          const text = await ghostText(page);
+          return { ok: text === expected, seen: text };
+        }, 30_000);
+      } catch {
+        // Twice seen on a fresh clone, never here: no ghost text even after Alt+\. Say what the provider had done
+        // (the counters and last completion it wrote, or that it never finished one), then type the character again.
+        const stats = fs.existsSync(statsFile) ? fs.readFileSync(statsFile, 'utf8').replace(/\s+/g, ' ') : 'none: no completion has finished in the provider';
+        console.log(`complete: ${what}: still no ghost text after Alt+\\; provider so far: ${stats}; typing ${JSON.stringify(typed)} again`);
+        for (let i = 0; i < typed.length; i++) await page.keyboard.press('Backspace');
+        await page.keyboard.type(typed);
+        seen = await waitFor(`ghost text for ${what}`, async () => {
+          const text = await ghostText(page);
+          return { ok: text === expected, seen: text };
+        }, 30_000);
+      }
     }
     console.log(`complete: ${what}: ghost text ${JSON.stringify(seen.seen)}`);
   };
@@ -193,6 +206,7 @@ export async function run() {
     if (shot) console.error(`complete: screenshot of the failure: ${shot}`);
     console.error(`complete: code-server log (last lines):\n${wb.server.output.slice(-20).join('\n')}`);
     console.error(`complete: the extension's log (last lines):\n${tailorLog(wb.scratch)}`);
+    console.error(`complete: the provider's counters and last completion: ${fs.existsSync(statsFile) ? fs.readFileSync(statsFile, 'utf8') : 'none (no completion finished)'}`);
     throw error;
   } finally {
     await wb.dispose();
