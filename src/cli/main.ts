@@ -11,7 +11,7 @@ import { EVAL_USAGE, evalCommand } from './evalCommand';
 import { duration, numberOption, UsageError, VERDICT_TEXT, workerScript, type Io } from './common';
 import { isCancelled, TailorError } from '../errors';
 import { loadModelDir } from '../model/modelDir';
-import { DEVICE_SETTINGS, type DeviceSetting } from '../runtime/engine';
+import { DEVICE_SETTINGS, PRECISION_SETTINGS, type DeviceSetting, type PrecisionSetting } from '../runtime/engine';
 import { LlamaSession } from '../runtime/llamaSession';
 import { createOrtEngine } from '../runtime/ortEngine';
 import { buildFimPrompt } from '../serve/fimPrompt';
@@ -52,7 +52,7 @@ Commands:
       --engine <e>           what runs the training steps: onnxruntime (default) or tfjs-node-gpu (TensorFlow.js on
                              CUDA 11.2 + cuDNN 8.1; needs the optional @tensorflow/tfjs-node-gpu package); the
                              evaluation runs on ONNX Runtime either way
-      --device, --cache, --json, --quiet as for complete
+      --device, --precision, --cache, --json, --quiet as for complete
 
   complete           Complete code with a model (and an adapter), fill-in-the-middle when a suffix is given.
       --model <dir>          Hugging Face model directory (Llama, Qwen2, Mistral-like)
@@ -62,6 +62,7 @@ Commands:
       --max-tokens <n>       longest completion (default 64)
       --temperature <t>      0 (default) is greedy; --top-p <p>, --seed <n> for sampling
       --device <d>           auto (default), cpu, webgpu or cuda
+      --precision <p>        auto (default: float16 projections on a GPU with half precision) or float32
       --cache <dir>          compiled graphs (default: $XDG_CACHE_HOME/tailor or ~/.cache/tailor)
       --json                 print the completion and its figures as JSON
 
@@ -172,6 +173,7 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
       store: { type: 'string' },
       engine: { type: 'string' },
       device: { type: 'string' },
+      precision: { type: 'string' },
       cache: { type: 'string' },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -183,6 +185,7 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
   if (!values.model) throw new UsageError('tailor train needs --model <dir>.');
   const device = (values.device ?? 'auto') as DeviceSetting;
   if (!DEVICE_SETTINGS.includes(device)) throw new UsageError(`--device must be one of ${DEVICE_SETTINGS.join(', ')}, not "${values.device}".`);
+  const precision = precisionOption(values.precision);
   const whole = (n: number) => Number.isInteger(n) && n >= 1;
   const rank = numberOption(values, 'rank', 16, whole, 'a whole number of at least 1');
   const targets = (values.targets ?? TARGET_MODULES.join(',')).split(',').map((t) => t.trim()).filter(Boolean);
@@ -198,6 +201,7 @@ async function trainCommand(args: string[], io: Io): Promise<number> {
     cacheDir: path.join(cache, 'graphs'),
     checkpointRoot: path.join(cache, 'checkpoints'),
     device,
+    precision,
     engine,
     lora: {
       rank,
@@ -282,6 +286,7 @@ async function complete(args: string[], io: Io): Promise<number> {
       'top-p': { type: 'string' },
       seed: { type: 'string' },
       device: { type: 'string' },
+      precision: { type: 'string' },
       cache: { type: 'string' },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -291,6 +296,7 @@ async function complete(args: string[], io: Io): Promise<number> {
   if (!values.model) throw new UsageError('tailor complete needs --model <dir>.');
   const device = (values.device ?? 'auto') as DeviceSetting;
   if (!DEVICE_SETTINGS.includes(device)) throw new UsageError(`--device must be one of ${DEVICE_SETTINGS.join(', ')}, not "${values.device}".`);
+  const precision = precisionOption(values.precision);
   const maxTokens = numberOption(values, 'max-tokens', 64, (n) => Number.isInteger(n) && n >= 1, 'a whole number of at least 1');
   const temperature = numberOption(values, 'temperature', 0, (n) => n >= 0, 'zero or more');
   const topP = numberOption(values, 'top-p', 1, (n) => n > 0 && n <= 1, 'in (0, 1]');
@@ -301,7 +307,7 @@ async function complete(args: string[], io: Io): Promise<number> {
 
   const model = loadModelDir(path.resolve(values.model));
   const adapter = values.adapter ? readPeftAdapter(path.resolve(values.adapter), model.config) : null;
-  const engine = await createOrtEngine({ device });
+  const engine = await createOrtEngine({ device, precision });
   const log = (line: string) => !values.quiet && io.err(line + '\n');
   log(`engine: ${engine.provider} — ${engine.reason}`);
   const session = await LlamaSession.open(engine, model, { cacheDir: path.join(cacheRoot(values.cache), 'graphs'), logits: 'last' });
@@ -394,4 +400,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     }
     throw error;
   }
+}
+
+function precisionOption(value: string | undefined): PrecisionSetting {
+  const precision = (value ?? 'auto') as PrecisionSetting;
+  if (!PRECISION_SETTINGS.includes(precision)) throw new UsageError(`--precision must be one of ${PRECISION_SETTINGS.join(', ')}, not "${value}".`);
+  return precision;
 }

@@ -14,7 +14,7 @@ import { runInWorker } from '../train/workerClient';
 import { AdapterRouter } from '../serve/router';
 import type { TailorContext } from './context';
 import { chooseModelDirectory } from './serving';
-import { mineSettings } from './settings';
+import { enginePrecision, mineSettings } from './settings';
 
 /** The folder the user is working in: the active editor's, else the only one, else undefined. */
 function currentFolder(): vscode.WorkspaceFolder | undefined {
@@ -284,6 +284,7 @@ export async function evaluateAdapterCommand(ctx: TailorContext, record?: Adapte
               adapterId: target.id,
               cacheDir: path.join(storage, 'graphs'),
               device: vscode.workspace.getConfiguration('tailor.engine').get<DeviceSetting>('device', 'auto'),
+              precision: enginePrecision(),
               mine: mineSettings(folder),
             },
           },

@@ -14,6 +14,7 @@ import { ServeClient } from '../serve/client';
 import type { ModelInfo, ServeAdapterRef, ServeStats } from '../serve/protocol';
 import { AdapterRouter } from '../serve/router';
 import { CompletionService } from '../serve/service';
+import { enginePrecision } from './settings';
 
 export type ServingState =
   | { kind: 'idle' }
@@ -52,7 +53,7 @@ export class Serving implements vscode.Disposable {
     this.disposables.push(
       this.changed,
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('tailor.model.path') || e.affectsConfiguration('tailor.engine.device')) void this.restart();
+        if (e.affectsConfiguration('tailor.model.path') || e.affectsConfiguration('tailor.engine.device') || e.affectsConfiguration('tailor.engine.precision')) void this.restart();
         else if (e.affectsConfiguration('tailor.completions')) this.changed.fire();
       }),
     );
@@ -95,7 +96,7 @@ export class Serving implements vscode.Disposable {
     this.setState({ kind: 'loading', message: 'loading the model' });
     const client = new ServeClient(
       this.workerScript,
-      { modelDir, device, cacheDir: path.join(this.extension.globalStorageUri.fsPath, 'graphs') },
+      { modelDir, device, precision: enginePrecision(), cacheDir: path.join(this.extension.globalStorageUri.fsPath, 'graphs') },
       {
         onLoading: (message) => this.setState({ kind: 'loading', message }),
         onLog: (message) => this.log.warn(message),

@@ -16,7 +16,7 @@ import { estimateTraining } from '../train/estimate';
 import type { EvaluationRecord, TrainJobSettings } from '../train/types';
 import { chooseProvider, systemProbe } from '../runtime/deviceProbe';
 import { runInWorker } from '../train/workerClient';
-import { mineSettings, trainingEngine } from './settings';
+import { enginePrecision, mineSettings, trainingEngine } from './settings';
 import { chooseModelDirectory, type Serving } from './serving';
 
 const LAST_KEY = 'tailor.lastTraining';
@@ -38,6 +38,7 @@ export function trainSettings(folder: vscode.WorkspaceFolder, deps: { modelDir: 
     cacheDir: path.join(deps.storage, 'graphs'),
     checkpointRoot: path.join(deps.storage, 'checkpoints'),
     device: vscode.workspace.getConfiguration('tailor.engine').get<DeviceSetting>('device', 'auto'),
+    precision: enginePrecision(),
     engine: trainingEngine(folder),
     lora: { rank, alpha: lora.get<number>('alpha', 2 * rank), dropout: 0.05, targets: targets.length ? targets : [...TARGET_MODULES], rsLora: false },
     sequence: 512,

@@ -18,7 +18,7 @@ export async function runEvaluateJob(settings: EvaluateJobSettings, handlers: { 
   const adapter = store.load(settings.adapterId, { config: model.config, fingerprint: model.fingerprint, name: path.basename(model.dir) });
   const files = await validationFiles(settings.workspace, settings.mine ?? {}, handlers.signal);
   if (files.length === 0) throw new TailorError('eval/no-validation', `${path.basename(settings.workspace)} has no validation files.`, 'Evaluate on a larger folder.');
-  const session = await openEvalSession(model, { device: settings.device, cacheDir: settings.cacheDir });
+  const session = await openEvalSession(model, { device: settings.device, cacheDir: settings.cacheDir, ...(settings.precision ? { precision: settings.precision } : {}) });
   try {
     const e = await evaluateAdapter(session, files, adapter, {
       ...(handlers.signal ? { signal: handlers.signal } : {}),

@@ -4,7 +4,7 @@
  */
 import type { ModelDir } from '../model/modelDir';
 import type { LoraAdapter } from '../model/types';
-import type { DeviceSetting, Engine } from '../runtime/engine';
+import type { DeviceSetting, Engine, PrecisionSetting } from '../runtime/engine';
 import { LlamaSession } from '../runtime/llamaSession';
 import { createOrtEngine } from '../runtime/ortEngine';
 import { Generator } from '../serve/generate';
@@ -19,8 +19,8 @@ export interface EvalSession {
   dispose(): Promise<void>;
 }
 
-export async function openEvalSession(model: ModelDir, options: { device: DeviceSetting; cacheDir: string; threads?: number; engine?: Engine }): Promise<EvalSession> {
-  const engine = options.engine ?? (await createOrtEngine({ device: options.device, ...(options.threads ? { threads: options.threads } : {}) }));
+export async function openEvalSession(model: ModelDir, options: { device: DeviceSetting; precision?: PrecisionSetting; cacheDir: string; threads?: number; engine?: Engine }): Promise<EvalSession> {
+  const engine = options.engine ?? (await createOrtEngine({ device: options.device, ...(options.precision ? { precision: options.precision } : {}), ...(options.threads ? { threads: options.threads } : {}) }));
   const scorer = await LlamaSession.open(engine, model, { cacheDir: options.cacheDir, logits: 'all' });
   let serving: LlamaSession;
   try {

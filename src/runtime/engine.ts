@@ -23,6 +23,10 @@ export interface DeviceInfo {
 export type DeviceSetting = 'auto' | 'cpu' | 'webgpu' | 'cuda';
 export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cpu', 'webgpu', 'cuda'];
 
+/** The `tailor.engine.precision` setting: 'auto' takes float16 projections on a GPU that computes in half precision. */
+export type PrecisionSetting = 'auto' | 'float32';
+export const PRECISION_SETTINGS: readonly PrecisionSetting[] = ['auto', 'float32'];
+
 export type ExecutionProvider = 'cpu' | 'webgpu' | 'cuda';
 
 export interface ProviderChoice {

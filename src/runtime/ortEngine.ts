@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { TailorError } from '../errors';
 import { chooseProvider, cpuInfo, systemProbe, type DeviceProbe } from './deviceProbe';
-import type { DeviceInfo, DeviceSetting, Engine, EngineSession, EngineTensor, ExecutionProvider, ModelSource, SessionOptions, TensorData, TensorType } from './engine';
+import type { DeviceInfo, DeviceSetting, Engine, PrecisionSetting, EngineSession, EngineTensor, ExecutionProvider, ModelSource, SessionOptions, TensorData, TensorType } from './engine';
 
 export interface OrtEngineOptions {
   /** Default 'auto'. */
@@ -17,7 +17,7 @@ export interface OrtEngineOptions {
   /** Hardware probe (tests pass a fake). */
   probe?: DeviceProbe;
   /** 'auto' (default): float16 projections on a GPU that computes in half precision; 'float32': never. */
-  precision?: 'auto' | 'float32';
+  precision?: PrecisionSetting;
 }
 
 export async function createOrtEngine(options: OrtEngineOptions = {}): Promise<OrtEngine> {
@@ -37,7 +37,7 @@ export class OrtEngine implements Engine {
     private why: string,
     readonly threads: number,
     private hw: DeviceInfo,
-    readonly precision: 'auto' | 'float32' = 'auto',
+    readonly precision: PrecisionSetting = 'auto',
   ) {}
 
   get hardware(): DeviceInfo {

@@ -3,7 +3,7 @@
  * completions). One model is loaded per worker; completions name their adapter by id and directory, and the
  * worker keeps loaded adapters by id, so switching is a different id on the next request.
  */
-import type { DeviceSetting, ExecutionProvider } from '../runtime/engine';
+import type { DeviceSetting, ExecutionProvider, PrecisionSetting } from '../runtime/engine';
 import type { CompletionRequest, CompletionResult } from './completer';
 import type { FimStyle } from '../model/types';
 
@@ -13,6 +13,8 @@ export interface LoadRequest {
   type: 'load';
   modelDir: string;
   device: DeviceSetting;
+  /** `tailor.engine.precision`; default 'auto'. */
+  precision?: PrecisionSetting;
   /** Where compiled graphs are cached between sessions. */
   cacheDir: string;
   threads?: number;
@@ -74,7 +76,7 @@ export function isServeRequest(x: unknown): x is ServeRequest {
   if (!isObject(x)) return false;
   switch (x.type) {
     case 'load':
-      return typeof x.modelDir === 'string' && typeof x.device === 'string' && typeof x.cacheDir === 'string';
+      return typeof x.modelDir === 'string' && typeof x.device === 'string' && typeof x.cacheDir === 'string' && (x.precision === undefined || x.precision === 'auto' || x.precision === 'float32');
     case 'complete': {
       const r = x.request;
       const a = x.adapter;

@@ -53,7 +53,7 @@ export function serveCompletions(port: MessagePort | { on(event: 'message', fn: 
     const started = performance.now();
     post({ type: 'loading', message: `reading ${request.modelDir}` });
     const dir = loadModelDir(request.modelDir);
-    const engine = await createOrtEngine({ device: request.device, ...(request.threads ? { threads: request.threads } : {}) });
+    const engine = await createOrtEngine({ device: request.device, ...(request.precision ? { precision: request.precision } : {}), ...(request.threads ? { threads: request.threads } : {}) });
     post({ type: 'loading', message: `compiling the model for ${engine.provider}` });
     const session = await LlamaSession.open(engine, dir, { cacheDir: request.cacheDir, logits: 'last' });
     stats.modelLoads++;

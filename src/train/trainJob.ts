@@ -57,7 +57,7 @@ export async function runTrainJob(settings: TrainJobSettings, handlers: RunTrain
 
   progress({ phase: 'prepare', message: 'Loading the base model' });
   const model = loadModelDir(settings.modelDir);
-  const engine = await (handlers.createEngine ?? createOrtEngine)({ device: settings.device });
+  const engine = await (handlers.createEngine ?? createOrtEngine)({ device: settings.device, ...(settings.precision ? { precision: settings.precision } : {}) });
   let engineInfo: TrainJobResult['engine'] = { provider: engine.provider, reason: engine.reason, threads: engine.threads, device: engine.hardware.name };
   log(`Engine: ${engine.provider} on ${engine.hardware.name} (${engine.reason}).`);
   let makeRunner = handlers.createRunner ?? createStepRunner;

@@ -6,7 +6,7 @@ import type { AdapterRecord } from '../adapters/types';
 import type { CorpusSummary } from '../corpus/report';
 import type { MineOptions, MineProgress, Split } from '../corpus/types';
 import type { FimStyle } from '../model/types';
-import type { DeviceSetting } from '../runtime/engine';
+import type { DeviceSetting, PrecisionSetting } from '../runtime/engine';
 import type { LoraSettings } from './stepRunner';
 
 // ─── Data ───────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -115,6 +115,8 @@ export interface TrainJobSettings {
   /** Run checkpoints (one folder per run key). */
   checkpointRoot: string;
   device: DeviceSetting;
+  /** `tailor.engine.precision`; default 'auto'. */
+  precision?: PrecisionSetting;
   /** What runs the training steps (`tailor.training.engine`); default ONNX Runtime. Evaluation always runs on ONNX Runtime. */
   engine?: TrainingEngineSetting;
   lora: LoraSettings;
@@ -184,6 +186,7 @@ export interface EvaluateJobSettings {
   adapterId: string;
   cacheDir: string;
   device: DeviceSetting;
+  precision?: PrecisionSetting;
   mine?: Pick<MineOptions, 'exclude' | 'maxFileBytes' | 'scanWorker'>;
 }
 

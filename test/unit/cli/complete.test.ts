@@ -61,6 +61,7 @@ describe('tailor complete and tailor export', () => {
     assert.match((await tailor('complete', '--prefix', 'x')).err, /needs --model/);
     assert.match((await tailor('complete', '--model', tiny.dir)).err, /needs --prefix/);
     assert.match((await tailor('complete', '--model', tiny.dir, '--prefix', 'x', '--device', 'tpu')).err, /--device must be one of auto, cpu, webgpu, cuda/);
+    assert.match((await tailor('complete', '--model', tiny.dir, '--prefix', 'x', '--precision', 'f8')).err, /--precision must be one of auto, float32, not "f8"/);
     const missing = await tailor('complete', '--model', path.join(work, 'nothing'), '--prefix', 'x');
     assert.equal(missing.code, 1);
     assert.match(missing.err, /model directory .*nothing does not exist/);

@@ -53,6 +53,14 @@ describe('execution provider choice', () => {
     assert.equal((await chooseProvider('auto', probe(null, lavapipe))).hardware!.kind, 'cpu');
   });
 
+  it('takes float16 projections on a GPU with half precision unless float32 is asked for, and never on the CPU', async () => {
+    const rtx = { ...nvidia, maxBufferSize: 2 ** 32 - 1, maxStorageBufferBindingSize: 2 ** 31, features: ['shader-f16'] };
+    assert.equal((await createOrtEngine({ device: 'auto', threads: 1, probe: probe(null, rtx) })).halfPrecision, true);
+    assert.equal((await createOrtEngine({ device: 'auto', threads: 1, probe: probe(null, rtx), precision: 'float32' })).halfPrecision, false);
+    assert.equal((await createOrtEngine({ device: 'auto', threads: 1, probe: probe(null, { ...rtx, features: [] }) })).halfPrecision, false, 'no shader-f16');
+    assert.equal((await createOrtEngine({ device: 'cpu', threads: 1, probe: probe(null, rtx) })).halfPrecision, false);
+  });
+
   it('reads nvidia-smi’s CSV of name, total and free memory', () => {
     assert.deepEqual(parseNvidiaSmi('NVIDIA H200, 143771, 143000\nNVIDIA A10G, 23028, 22000\n\n'), [
       { name: 'NVIDIA H200', memoryBytes: 143771 * 2 ** 20, freeBytes: 143000 * 2 ** 20 },
