@@ -22,20 +22,8 @@ export const PROMPT_SEED = spec.promptSeed;
 /** Seeds the LoRA A matrices and Tailor's dropout masks. */
 export const RUNNER_SEED = spec.runnerSeed;
 
-/** `count` seeded ids in [0, vocab) (xorshift32). */
-export function randomIds(count, vocab, seed) {
-  const ids = new Int32Array(count);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    ids[i] = s % vocab;
-  }
-  return ids;
-}
+/** `count` seeded ids in [0, vocab): the training bench's xorshift32 (torch_peft.py has the same function). */
+export { randomIds } from '../train/model.mjs';
 
 export function parameterCount(m) {
   const layer = m.hiddenSize * m.numHeads * m.headDim * 2 + m.hiddenSize * m.numKvHeads * m.headDim * 2 + (m.numHeads + 2 * m.numKvHeads) * m.headDim + 3 * m.hiddenSize * m.intermediateSize + 2 * m.hiddenSize;

@@ -59,8 +59,8 @@ export function compiled(rel) {
   return require(file);
 }
 
-/** Seeded ids in [0, vocab) (xorshift32). */
-function randomIds(count, vocab, seed) {
+/** Seeded ids in [0, vocab) (xorshift32; bench/gpu and its PyTorch side draw the same). */
+export function randomIds(count, vocab, seed) {
   const ids = new Int32Array(count);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < count; i++) {

@@ -87,34 +87,29 @@ export async function run() {
     await page.keyboard.press('End');
   };
   const typeAndSee = async (expected, what) => {
+    const see = () => waitFor(`ghost text for ${what}`, async () => {
+      const text = await ghostText(page);
+      return { ok: text === expected, seen: text };
+    }, 30_000);
     await goToCursor();
     await page.keyboard.type(typed);
     let seen;
     try {
-      seen = await waitFor(`ghost text for ${what}`, async () => {
-        const text = await ghostText(page);
-        return { ok: text === expected, seen: text };
-      }, 30_000);
+      seen = await see();
     } catch {
       // Said in the log, not hidden: a completion that needed asking again (Alt+\\, "Trigger Inline Suggestion").
       console.log(`complete: ${what}: no ghost text after 30 s; asking again with Alt+\\`);
       await page.keyboard.press('Alt+Backslash');
       try {
-        seen = await waitFor(`ghost text for ${what}`, async () => {
-          const text = await ghostText(page);
-          return { ok: text === expected, seen: text };
-        }, 30_000);
+        seen = await see();
       } catch {
-        // Twice seen on a fresh clone, never here: no ghost text even after Alt+\. Say what the provider had done
-        // (the counters and last completion it wrote, or that it never finished one), then type the character again.
+        // Seen on fresh clones' first runs, never here: no ghost text even after Alt+\\. Say what the provider had
+        // done (the counters and last completion it wrote, or that it never finished one), then type the character again.
         const stats = fs.existsSync(statsFile) ? fs.readFileSync(statsFile, 'utf8').replace(/\s+/g, ' ') : 'none: no completion has finished in the provider';
         console.log(`complete: ${what}: still no ghost text after Alt+\\; provider so far: ${stats}; typing ${JSON.stringify(typed)} again`);
         for (let i = 0; i < typed.length; i++) await page.keyboard.press('Backspace');
         await page.keyboard.type(typed);
-        seen = await waitFor(`ghost text for ${what}`, async () => {
-          const text = await ghostText(page);
-          return { ok: text === expected, seen: text };
-        }, 30_000);
+        seen = await see();
       }
     }
     console.log(`complete: ${what}: ghost text ${JSON.stringify(seen.seen)}`);

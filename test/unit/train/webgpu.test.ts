@@ -50,6 +50,27 @@ async function train(runner: TrainStepRunner, a: TrainBatch, b: TrainBatch): Pro
   return { results, validation: await runner.evaluate(b), state: await runner.state(), location };
 }
 
+/**
+ * The same training on the CPU and on WebGPU (engines of `precision`); null when float16 was asked for ('auto') and
+ * the adapter cannot compute in half precision.
+ */
+async function onCpuAndWebGpu(model: ReturnType<typeof makeModel>, mode: TrainingMode, a: TrainBatch, b: TrainBatch, precision: 'auto' | 'float32'): Promise<[Run, Run] | null> {
+  const runs: Run[] = [];
+  for (const device of ['cpu', 'webgpu'] as const) {
+    const engine = await createOrtEngine({ device, threads: 2, precision });
+    assert.equal(engine.provider, device, engine.reason);
+    if (precision === 'auto' && device === 'webgpu' && !engine.hardware.f16) return null;
+    assert.equal(engine.halfPrecision, precision === 'auto' && device === 'webgpu');
+    const runner = await createStepRunner(engine, model, { mode, batch: 2, sequence: 12, cacheDir, seed: 3 });
+    try {
+      runs.push(await train(runner, a, b));
+    } finally {
+      await runner.dispose();
+    }
+  }
+  return runs as [Run, Run];
+}
+
 describe('training-step graph on the WebGPU provider (lavapipe)', () => {
   const cases: [string, TrainingMode, ReturnType<typeof makeModel>][] = [
     ['LoRA on all seven modules, dropout 0.1', { kind: 'lora', lora: { rank: 4, alpha: 8, dropout: 0.1, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], rsLora: false } }, makeModel({ shape: 'qwen2', seed: 61 })],
@@ -60,19 +81,8 @@ describe('training-step graph on the WebGPU provider (lavapipe)', () => {
       if (unavailable) return t.skip(unavailable);
       const a: TrainBatch = makeBatch(2, 12, 71);
       const b: TrainBatch = makeBatch(2, 12, 72);
-      const runs: Run[] = [];
-      for (const device of ['cpu', 'webgpu'] as const) {
-        // float32 on both (lavapipe offers shader-f16; the float16 case is below).
-        const engine = await createOrtEngine({ device, threads: 2, precision: 'float32' });
-        assert.equal(engine.provider, device, engine.reason);
-        const runner = await createStepRunner(engine, model, { mode, batch: 2, sequence: 12, cacheDir, seed: 3 });
-        try {
-          runs.push(await train(runner, a, b));
-        } finally {
-          await runner.dispose();
-        }
-      }
-      const [cpu, gpu] = runs as [Run, Run];
+      // float32 on both (lavapipe offers shader-f16; the float16 case is below).
+      const [cpu, gpu] = (await onCpuAndWebGpu(model, mode, a, b, 'float32'))!;
       assert.equal(cpu.location, 'cpu');
       assert.equal(gpu.location, 'gpu-buffer', 'the trained tensors stay in device memory between steps');
       let worst = 0;
@@ -103,19 +113,9 @@ describe('training-step graph on the WebGPU provider (lavapipe)', () => {
     const mode: TrainingMode = { kind: 'lora', lora: { rank: 4, alpha: 8, dropout: 0, targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], rsLora: false } };
     const a: TrainBatch = makeBatch(2, 12, 73);
     const b: TrainBatch = makeBatch(2, 12, 74);
-    const runs: Run[] = [];
-    for (const device of ['cpu', 'webgpu'] as const) {
-      const engine = await createOrtEngine({ device, threads: 2 });
-      if (device === 'webgpu' && !engine.hardware.f16) return t.skip(`${engine.hardware.name} offers no shader-f16`);
-      assert.equal(engine.halfPrecision, device === 'webgpu');
-      const runner = await createStepRunner(engine, model, { mode, batch: 2, sequence: 12, cacheDir, seed: 3 });
-      try {
-        runs.push(await train(runner, a, b));
-      } finally {
-        await runner.dispose();
-      }
-    }
-    const [cpu, gpu] = runs as [Run, Run];
+    const runs = await onCpuAndWebGpu(model, mode, a, b, 'auto');
+    if (!runs) return t.skip('the WebGPU adapter offers no shader-f16');
+    const [cpu, gpu] = runs;
     assert.equal(gpu.location, 'gpu-buffer');
     let worst = 0;
     cpu.results.forEach((r, i) => {
