@@ -45,6 +45,8 @@ export function activate(extension: vscode.ExtensionContext): TailorApi {
       provider.onDidComplete((event) => {
         void ctx.serving.stats().then((stats) => fs.writeFileSync(statsFile, JSON.stringify({ stats, last: event }, null, 2)));
       }),
+      // Every request VS Code makes, one JSON line each, so a test that sees no ghost text can tell whether it asked.
+      provider.onDidAsk((event) => fs.appendFileSync(`${statsFile}.asks`, `${JSON.stringify({ at: new Date().toISOString(), ...event })}\n`)),
     );
   }
   ctx.log.info(`Tailor ${extension.extension.packageJSON.version as string} activated`);

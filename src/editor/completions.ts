@@ -21,8 +21,12 @@ export interface CompletionEvent {
   adapterId: string | null;
 }
 
+/** What happened to one request from VS Code: it came in, or it ended before the model was asked (and why). */
+export type AskEvent = { kind: 'asked'; trigger: 'automatic' | 'invoke' } | { kind: 'ended'; why: 'scheme' | 'disabled' | 'no model' | 'cancelled' };
+
 export class TailorInlineCompletions implements vscode.InlineCompletionItemProvider, vscode.Disposable {
   private readonly listeners = new Set<(e: CompletionEvent) => void>();
+  private readonly askListeners = new Set<(e: AskEvent) => void>();
   /** A request came while the model was loading and went unanswered: ask again at the cursor once it is ready. */
   private missedWhileLoading = false;
   private readonly subscription: vscode.Disposable;
@@ -42,6 +46,17 @@ export class TailorInlineCompletions implements vscode.InlineCompletionItemProvi
     this.subscription.dispose();
   }
 
+  /** Every request as it comes in, and those that end before the model is asked (the UI test's diagnostics). */
+  onDidAsk(listener: (e: AskEvent) => void): vscode.Disposable {
+    this.askListeners.add(listener);
+    return new vscode.Disposable(() => this.askListeners.delete(listener));
+  }
+
+  private ask(e: AskEvent): undefined {
+    for (const l of this.askListeners) l(e);
+    return undefined;
+  }
+
   /** Every answered request (tests and the log use it). */
   onDidComplete(listener: (e: CompletionEvent) => void): vscode.Disposable {
     this.listeners.add(listener);
@@ -55,14 +70,15 @@ export class TailorInlineCompletions implements vscode.InlineCompletionItemProvi
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
     try {
-      if (!SCHEMES.has(document.uri.scheme)) return undefined;
-      if (!vscode.workspace.getConfiguration('tailor.completions', document).get<boolean>('enabled', true)) return undefined;
+      this.ask({ kind: 'asked', trigger: context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke ? 'invoke' : 'automatic' });
+      if (!SCHEMES.has(document.uri.scheme)) return this.ask({ kind: 'ended', why: 'scheme' });
+      if (!vscode.workspace.getConfiguration('tailor.completions', document).get<boolean>('enabled', true)) return this.ask({ kind: 'ended', why: 'disabled' });
       const loading = this.serving.state.kind !== 'ready';
       const service = await this.serving.ensure();
-      if (!service) return undefined;
+      if (!service) return this.ask({ kind: 'ended', why: 'no model' });
       if (token.isCancellationRequested) {
         if (loading) this.missedWhileLoading = true;
-        return undefined;
+        return this.ask({ kind: 'ended', why: 'cancelled' });
       }
 
       const offset = document.offsetAt(position);

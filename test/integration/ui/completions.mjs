@@ -106,7 +106,8 @@ export async function run() {
         // Seen on fresh clones' first runs, never here: no ghost text even after Alt+\\. Say what the provider had
         // done (the counters and last completion it wrote, or that it never finished one), then type the character again.
         const stats = fs.existsSync(statsFile) ? fs.readFileSync(statsFile, 'utf8').replace(/\s+/g, ' ') : 'none: no completion has finished in the provider';
-        console.log(`complete: ${what}: still no ghost text after Alt+\\; provider so far: ${stats}; typing ${JSON.stringify(typed)} again`);
+        const asks = fs.existsSync(`${statsFile}.asks`) ? fs.readFileSync(`${statsFile}.asks`, 'utf8').trim().split('\n').join('; ') : 'none: VS Code has not called the provider';
+        console.log(`complete: ${what}: still no ghost text after Alt+\\; provider so far: ${stats}; requests from VS Code: ${asks}; typing ${JSON.stringify(typed)} again`);
         for (let i = 0; i < typed.length; i++) await page.keyboard.press('Backspace');
         await page.keyboard.type(typed);
         seen = await see();
