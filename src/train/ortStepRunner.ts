@@ -16,7 +16,7 @@ import { buildTrainingGraph, TRAINING_GRAPH_VERSION, trainableTensors, trainingN
 import { moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule, type WeightSource } from '../model/types';
 import type { Engine, EngineSession, EngineTensor } from '../runtime/engine';
 import { seededRandom } from '../serve/sampling';
-import type { LoraSettings, OptimizerSettings, StepResult, TrainableState, TrainBatch, TrainingMode, TrainStepRunner } from './stepRunner';
+import { AccumulationState, type LoraSettings, type OptimizerSettings, type StepResult, type TrainableState, type TrainBatch, type TrainingMode, type TrainStepRunner } from './stepRunner';
 
 export interface StepRunnerModel {
   config: ModelConfig;
@@ -167,11 +167,7 @@ interface Slot {
 class OrtStepRunner implements TrainStepRunner {
   readonly trainableNames: readonly string[];
   private slots: Slot[];
-  /** Optimizer steps taken. */
-  private stepsTaken = 0;
-  /** Micro-batches and masked positions accumulated since the last optimizer step. */
-  private microBatches = 0;
-  private accumulatedTokens = 0;
+  private readonly progress = new AccumulationState();
   private evaluation: Promise<EngineSession> | null = null;
   private readBack: Promise<EngineSession> | null = null;
   private disposed = false;
@@ -203,9 +199,9 @@ class OrtStepRunner implements TrainStepRunner {
       feeds[N.gradSum(s.tensor.name)] = s.gradSum;
     }
     Object.assign(feeds, this.dropoutFeeds(batch));
-    feeds[N.accumulatedTokens] = scalar(this.accumulatedTokens);
+    feeds[N.accumulatedTokens] = scalar(this.progress.accumulatedTokens);
     feeds[N.apply] = this.engine.tensor('bool', Uint8Array.of(apply ? 1 : 0), []);
-    feeds[N.step] = scalar(this.stepsTaken + 1);
+    feeds[N.step] = scalar(this.progress.stepsTaken + 1);
     feeds[N.learningRate] = scalar(optimizer.learningRate);
     feeds[N.beta1] = scalar(optimizer.beta1);
     feeds[N.beta2] = scalar(optimizer.beta2);
@@ -227,14 +223,7 @@ class OrtStepRunner implements TrainStepRunner {
     const lossSum = readScalar(out[N.lossSum]!);
     const tokens = readScalar(out[N.tokensCounted]!);
     const gradNorm = readScalar(out[N.gradNorm]!);
-    if (apply) {
-      this.stepsTaken++;
-      this.microBatches = 0;
-      this.accumulatedTokens = 0;
-    } else {
-      this.microBatches++;
-      this.accumulatedTokens += tokens;
-    }
+    this.progress.record(apply, tokens);
     return { loss: tokens > 0 ? lossSum / tokens : 0, gradNorm, tokens };
   }
 
@@ -251,7 +240,7 @@ class OrtStepRunner implements TrainStepRunner {
   async state(): Promise<TrainableState> {
     const host = await this.hostCopies();
     const read = (pick: (c: HostSlot) => Float32Array) => new Map(this.slots.map((s, i) => [s.tensor.name, pick(host[i]!)]));
-    return { step: this.stepsTaken, tensors: read((c) => c.param), firstMoments: read((c) => c.firstMoment), secondMoments: read((c) => c.secondMoment) };
+    return { step: this.progress.stepsTaken, tensors: read((c) => c.param), firstMoments: read((c) => c.firstMoment), secondMoments: read((c) => c.secondMoment) };
   }
 
   async restore(state: TrainableState): Promise<void> {
@@ -259,9 +248,7 @@ class OrtStepRunner implements TrainStepRunner {
     const next = this.slots.map((s) => this.slot(s.tensor, pick(state.tensors, s.tensor, 'tensor'), pick(state.firstMoments, s.tensor, 'first moment'), pick(state.secondMoments, s.tensor, 'second moment')));
     disposeSlots(this.slots);
     this.slots = next;
-    this.stepsTaken = state.step;
-    this.microBatches = 0;
-    this.accumulatedTokens = 0;
+    this.progress.restart(state.step);
   }
 
   async adapter(): Promise<LoraAdapter> {
@@ -332,7 +319,7 @@ class OrtStepRunner implements TrainStepRunner {
     for (let layer = 0; layer < this.model.config.numLayers; layer++) {
       for (const module of mode.targets) {
         const width = moduleShape(this.model.config, module).in;
-        const keep = dropoutKeepMask(this.options.seed, this.stepsTaken + 1, this.microBatches, layer, module, positions * width, mode.dropout);
+        const keep = dropoutKeepMask(this.options.seed, this.progress.stepsTaken + 1, this.progress.microBatches, layer, module, positions * width, mode.dropout);
         feeds[N.dropoutKeep(layer, module)] = this.engine.tensor('bool', keep, [batch.batch, batch.sequence, width]);
       }
     }

@@ -75,3 +75,33 @@ export interface TrainStepRunner {
   adapter(): Promise<LoraAdapter>;
   dispose(): Promise<void>;
 }
+
+/**
+ * Where a runner is between optimizer steps: the steps taken, and the micro-batches and masked positions accumulated
+ * since the last one (the step graph averages over every accumulated position). Both engines' runners keep one.
+ */
+export class AccumulationState {
+  /** Optimizer steps taken. */
+  stepsTaken = 0;
+  microBatches = 0;
+  accumulatedTokens = 0;
+
+  /** After a micro-batch of `tokens` masked positions: an optimizer step when `apply`, else one more accumulated. */
+  record(apply: boolean, tokens: number): void {
+    if (apply) {
+      this.stepsTaken++;
+      this.microBatches = 0;
+      this.accumulatedTokens = 0;
+    } else {
+      this.microBatches++;
+      this.accumulatedTokens += tokens;
+    }
+  }
+
+  /** Resumes at `step` with nothing accumulated (a checkpoint is taken between optimizer steps). */
+  restart(step: number): void {
+    this.stepsTaken = step;
+    this.microBatches = 0;
+    this.accumulatedTokens = 0;
+  }
+}

@@ -23,7 +23,7 @@ import { moduleShape, type LoraAdapter } from '../model/types';
 import type { Engine } from '../runtime/engine';
 import { loadTfjsNodeGpu, type Tfjs } from '../runtime/tfjsLoader';
 import { checkBatch, checkpointValues, checkTrainingMode, dropoutKeepMask, graphMode, initialTensor, loraAdapterOf, tensorSize, type StepRunnerModel, type StepRunnerOptions } from './ortStepRunner';
-import type { OptimizerSettings, StepResult, TrainableState, TrainBatch, TrainingMode, TrainStepRunner } from './stepRunner';
+import { AccumulationState, type OptimizerSettings, type StepResult, type TrainableState, type TrainBatch, type TrainingMode, type TrainStepRunner } from './stepRunner';
 
 type Tensor = TF.Tensor;
 
@@ -63,9 +63,7 @@ class TfjsStepRunner implements TrainStepRunner {
   /** Reads the frozen base weights, each uploaded once and kept until dispose. */
   private readonly ops: TfjsOps;
   private slots: Slot[];
-  private stepsTaken = 0;
-  private microBatches = 0;
-  private accumulatedTokens = 0;
+  private readonly progress = new AccumulationState();
   private disposed = false;
 
   constructor(
@@ -101,7 +99,7 @@ class TfjsStepRunner implements TrainStepRunner {
         const loss = maskedCrossEntropy(ops, forward.logits, targets, lossMask);
         const grads = llamaBackward(ops, config, forward.acts, crossEntropyBackward(ops, loss.acts), { weights: full });
         // As the graph: averaged over every masked position accumulated; a batch without any has zero gradients.
-        const totalTokens = ops.maximum(ops.add(scalar(this.accumulatedTokens), loss.tokens), scalar(1e-12));
+        const totalTokens = ops.maximum(ops.add(scalar(this.progress.accumulatedTokens), loss.tokens), scalar(1e-12));
         const sums = previous.map((s) => ops.add(s.gradSum, gradientOf(grads, s.tensor)));
         const averaged = sums.map((g) => ops.div(g, totalTokens));
         const norm = globalNorm(ops, averaged);
@@ -111,7 +109,7 @@ class TfjsStepRunner implements TrainStepRunner {
         }
         const clip = clipFactor(ops, norm, scalar(optimizer.maxGradNorm));
         const h: AdamWHyperparameters<Tensor> = {
-          step: scalar(this.stepsTaken + 1),
+          step: scalar(this.progress.stepsTaken + 1),
           learningRate: scalar(optimizer.learningRate),
           beta1: scalar(optimizer.beta1),
           beta2: scalar(optimizer.beta2),
@@ -131,14 +129,7 @@ class TfjsStepRunner implements TrainStepRunner {
     const values = await out.scalars.data();
     out.scalars.dispose();
     const [lossSum, tokens, gradNorm] = [values[0]!, values[1]!, values[2]!];
-    if (apply) {
-      this.stepsTaken++;
-      this.microBatches = 0;
-      this.accumulatedTokens = 0;
-    } else {
-      this.microBatches++;
-      this.accumulatedTokens += tokens;
-    }
+    this.progress.record(apply, tokens);
     return { loss: tokens > 0 ? lossSum / tokens : 0, gradNorm, tokens };
   }
 
@@ -161,7 +152,7 @@ class TfjsStepRunner implements TrainStepRunner {
 
   async state(): Promise<TrainableState> {
     const read = async (pick: (s: Slot) => Tensor) => new Map(await Promise.all(this.slots.map(async (s) => [s.tensor.name, await hostCopy(pick(s))] as const)));
-    return { step: this.stepsTaken, tensors: await read((s) => s.param), firstMoments: await read((s) => s.firstMoment), secondMoments: await read((s) => s.secondMoment) };
+    return { step: this.progress.stepsTaken, tensors: await read((s) => s.param), firstMoments: await read((s) => s.firstMoment), secondMoments: await read((s) => s.secondMoment) };
   }
 
   async restore(state: TrainableState): Promise<void> {
@@ -170,9 +161,7 @@ class TfjsStepRunner implements TrainStepRunner {
     const next = this.slots.map((s, i) => this.slot(s.tensor, ...values[i]!));
     disposeSlots(this.slots);
     this.slots = next;
-    this.stepsTaken = state.step;
-    this.microBatches = 0;
-    this.accumulatedTokens = 0;
+    this.progress.restart(state.step);
   }
 
   async adapter(): Promise<LoraAdapter> {
@@ -237,7 +226,7 @@ class TfjsStepRunner implements TrainStepRunner {
     const kept = Math.fround(1 / (1 - mode.dropout));
     for (let layer = 0; layer < this.model.config.numLayers; layer++) {
       for (const module of mode.targets) {
-        const keep = dropoutKeepMask(this.options.seed, this.stepsTaken + 1, this.microBatches, layer, module, positions * moduleShape(this.model.config, module).in, mode.dropout);
+        const keep = dropoutKeepMask(this.options.seed, this.progress.stepsTaken + 1, this.progress.microBatches, layer, module, positions * moduleShape(this.model.config, module).in, mode.dropout);
         masks.set(loraKey(layer, module), Float32Array.from(keep, (k) => (k ? kept : 0)));
       }
     }
