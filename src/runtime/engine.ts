@@ -37,8 +37,8 @@ export interface ProviderChoice {
   hardware?: DeviceInfo;
 }
 
-export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
-export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
+export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint32' | 'bool' | 'uint8';
+export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint32Array | Uint8Array | Uint16Array;
 
 /**
  * A tensor given to or returned by a session. onnxruntime's `Tensor` has this shape. A tensor the session left in

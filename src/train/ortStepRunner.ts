@@ -13,9 +13,10 @@ import { compileGraph } from '../graph/onnx/graphCache';
 import { encodeModel } from '../graph/onnx/modelWriter';
 import { OnnxGraph, type OnnxModelSpec } from '../graph/onnx/onnxGraph';
 import { buildTrainingGraph, TRAINING_GRAPH_VERSION, trainableTensors, trainingNames as N, type TrainableTensor, type TrainingGraphMode, type TrainingGraphOptions } from '../graph/onnx/trainingGraph';
-import { moduleShape, TARGET_MODULES, type LoraAdapter, type ModelConfig, type TargetModule, type WeightSource } from '../model/types';
+import { TARGET_MODULES, type LoraAdapter, type ModelConfig, type WeightSource } from '../model/types';
 import type { Engine, EngineSession, EngineTensor } from '../runtime/engine';
-import { seededRandom } from '../serve/sampling';
+import { dropoutRowKeys } from '../graph/dropoutMask';
+import { mixSeed, seededRandom } from '../serve/sampling';
 import { AccumulationState, type LoraSettings, type OptimizerSettings, type StepResult, type TrainableState, type TrainBatch, type TrainingMode, type TrainStepRunner } from './stepRunner';
 
 export interface StepRunnerModel {
@@ -53,7 +54,7 @@ export function graphMode(mode: TrainingMode): TrainingGraphMode {
  * (seed, layer, module) so that adding or removing a target leaves the others' initialisation alone.
  */
 export function initialLoraA(seed: number, layer: number, moduleIndex: number, rank: number, inputs: number): Float32Array {
-  const random = seededRandom(mix(seed, 0x1a, layer, moduleIndex));
+  const random = seededRandom(mixSeed(seed, 0x1a, layer, moduleIndex));
   const bound = 1 / Math.sqrt(inputs);
   return Float32Array.from({ length: rank * inputs }, () => (2 * random() - 1) * bound);
 }
@@ -72,14 +73,6 @@ export function initialTensor(weights: WeightSource, seed: number, t: TrainableT
   if (!t.lora) return Float32Array.from(weights.float32(t.name));
   if (t.lora.which === 'b') return new Float32Array(tensorSize(t));
   return initialLoraA(seed, t.lora.layer, TARGET_MODULES.indexOf(t.lora.module), t.shape[0]!, t.shape[1]!);
-}
-
-/**
- * LoRA dropout's keep-mask (1: kept) for one layer and module of one micro-batch, `count` values, drawn from (seed,
- * optimizer step counted from 1, micro-batch since the last step, layer, module).
- */
-export function dropoutKeepMask(seed: number, step: number, microBatch: number, layer: number, module: TargetModule, count: number, dropout: number): Uint8Array {
-  return dropoutKeep(mix(seed, step, microBatch, layer, TARGET_MODULES.indexOf(module)), count, (1 - dropout) * 4294967296);
 }
 
 /** The batch checks every runner makes: consistent sizes, within the runner's [batch, sequence], ids in the vocabulary. */
@@ -310,51 +303,13 @@ class OrtStepRunner implements TrainStepRunner {
     };
   }
 
-  /** Keep-masks for LoRA dropout, one per layer and target, from (seed, step, micro-batch, layer, module). */
+  /** LoRA dropout's row keys for this micro-batch: the graph draws the keep-masks from them on the device. */
   private dropoutFeeds(batch: TrainBatch): Record<string, EngineTensor> {
     const mode = this.graphMode;
     if (mode.kind !== 'lora' || mode.dropout === 0) return {};
-    const feeds: Record<string, EngineTensor> = {};
-    const positions = batch.batch * batch.sequence;
-    for (let layer = 0; layer < this.model.config.numLayers; layer++) {
-      for (const module of mode.targets) {
-        const width = moduleShape(this.model.config, module).in;
-        const keep = dropoutKeepMask(this.options.seed, this.progress.stepsTaken + 1, this.progress.microBatches, layer, module, positions * width, mode.dropout);
-        feeds[N.dropoutKeep(layer, module)] = this.engine.tensor('bool', keep, [batch.batch, batch.sequence, width]);
-      }
-    }
-    return feeds;
+    const rows = dropoutRowKeys(this.options.seed, this.progress.stepsTaken + 1, this.progress.microBatches, batch.batch * batch.sequence);
+    return { [N.dropoutRows]: this.engine.tensor('uint32', rows, [batch.batch, batch.sequence]) };
   }
-}
-
-/** 1 where a uniform 32-bit draw (mulberry32, inlined: this runs for every element of every mask) is below `keepBelow`. */
-function dropoutKeep(seed: number, count: number, keepBelow: number): Uint8Array {
-  const keep = new Uint8Array(count);
-  let a = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    keep[i] = ((t ^ (t >>> 14)) >>> 0) < keepBelow ? 1 : 0;
-  }
-  return keep;
-}
-
-/** A 32-bit seed from several integers (FNV-1a over their 32-bit words, then a final avalanche). */
-function mix(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const p of parts) {
-    let v = p >>> 0;
-    for (let i = 0; i < 4; i++) {
-      h = Math.imul(h ^ (v & 0xff), 0x01000193);
-      v >>>= 8;
-    }
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h >>> 0;
 }
 
 /** Elements of a trainable tensor. */

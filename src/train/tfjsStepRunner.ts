@@ -14,15 +14,16 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { adamwStep, clipFactor, globalNorm, type AdamWHyperparameters } from '../graph/adamw';
+import { dropoutColumnKeys, dropoutKeepMask, dropoutRowKeys, keepThreshold } from '../graph/dropoutMask';
 import { llamaForward, loraKey, maskedCrossEntropy, type LlamaInputs, type LoraPair } from '../graph/llama';
 import { crossEntropyBackward, llamaBackward, type Gradients } from '../graph/llamaBackward';
 import { trainableTensors, type TrainableTensor, type TrainingGraphMode } from '../graph/onnx/trainingGraph';
 import { withWeights, type Ops } from '../graph/ops';
 import { TfjsOps } from '../graph/tfjsOps';
-import { moduleShape, type LoraAdapter } from '../model/types';
+import { moduleShape, TARGET_MODULES, type LoraAdapter } from '../model/types';
 import type { Engine } from '../runtime/engine';
 import { loadTfjsNodeGpu, type Tfjs } from '../runtime/tfjsLoader';
-import { checkBatch, checkpointValues, checkTrainingMode, dropoutKeepMask, graphMode, initialTensor, loraAdapterOf, tensorSize, type StepRunnerModel, type StepRunnerOptions } from './ortStepRunner';
+import { checkBatch, checkpointValues, checkTrainingMode, graphMode, initialTensor, loraAdapterOf, tensorSize, type StepRunnerModel, type StepRunnerOptions } from './ortStepRunner';
 import { AccumulationState, type OptimizerSettings, type StepResult, type TrainableState, type TrainBatch, type TrainingMode, type TrainStepRunner } from './stepRunner';
 
 type Tensor = TF.Tensor;
@@ -222,11 +223,14 @@ class TfjsStepRunner implements TrainStepRunner {
     const mode = this.graphMode;
     if (mode.kind !== 'lora' || mode.dropout === 0) return null;
     const masks = new Map<string, Float32Array>();
-    const positions = batch.batch * batch.sequence;
+    // The masks the ONNX Runtime graph draws on its device, drawn here by the reference (graph/dropoutMask.ts).
+    const rows = dropoutRowKeys(this.options.seed, this.progress.stepsTaken + 1, this.progress.microBatches, batch.batch * batch.sequence);
+    const threshold = keepThreshold(mode.dropout);
     const kept = Math.fround(1 / (1 - mode.dropout));
     for (let layer = 0; layer < this.model.config.numLayers; layer++) {
       for (const module of mode.targets) {
-        const keep = dropoutKeepMask(this.options.seed, this.progress.stepsTaken + 1, this.progress.microBatches, layer, module, positions * moduleShape(this.model.config, module).in, mode.dropout);
+        const columns = dropoutColumnKeys(layer, TARGET_MODULES.indexOf(module), moduleShape(this.model.config, module).in);
+        const keep = dropoutKeepMask(rows, columns, threshold);
         masks.set(loraKey(layer, module), Float32Array.from(keep, (k) => (k ? kept : 0)));
       }
     }

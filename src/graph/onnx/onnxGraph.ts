@@ -6,8 +6,11 @@
 import type { Dim, DType } from '../ops';
 import { OnnxAttributeType, OnnxDataType, type Attribute, type Node, type ValueInfo } from './schema';
 
-/** Element types of graph values: the ops' own, and float16 for half-precision projections (onnxOps.ts). */
-export type OnnxDType = DType | 'float16';
+/**
+ * Element types of graph values: the ops' own, float16 for half-precision projections (onnxOps.ts) and uint32 for
+ * the dropout hash (graph/dropoutMask.ts).
+ */
+export type OnnxDType = DType | 'float16' | 'uint32';
 
 /** A value (tensor) in the graph: its name and what is known of its type and shape. */
 export interface OnnxValue {
@@ -45,10 +48,11 @@ export interface OnnxModelSpec {
 /** Default opset: ONNX 1.16's, which onnxruntime 1.18+ (and its WebGPU provider) implement in full. */
 export const ONNX_OPSET = 21;
 
-export const ELEMENT_SIZE: Record<OnnxDType, number> = { float32: 4, float16: 2, int64: 8, bool: 1 };
+export const ELEMENT_SIZE: Record<OnnxDType, number> = { float32: 4, float16: 2, int64: 8, bool: 1, uint32: 4 };
 
 export function onnxDataType(dtype: OnnxDType): number {
-  return dtype === 'float32' ? OnnxDataType.FLOAT : dtype === 'float16' ? OnnxDataType.FLOAT16 : dtype === 'int64' ? OnnxDataType.INT64 : OnnxDataType.BOOL;
+  const types: Record<OnnxDType, number> = { float32: OnnxDataType.FLOAT, float16: OnnxDataType.FLOAT16, int64: OnnxDataType.INT64, bool: OnnxDataType.BOOL, uint32: OnnxDataType.UINT32 };
+  return types[dtype];
 }
 
 export class OnnxGraph {
@@ -68,7 +72,7 @@ export class OnnxGraph {
     return name;
   }
 
-  input(name: string, dtype: DType, shape: readonly Dim[]): OnnxValue {
+  input(name: string, dtype: DType | 'uint32', shape: readonly Dim[]): OnnxValue {
     if (this.names.has(name)) throw new Error(`OnnxGraph: duplicate name ${name}`);
     this.names.add(name);
     this.inputs.push(valueInfo(name, dtype, shape));
@@ -106,7 +110,7 @@ export class OnnxGraph {
   }
 
   /** A small constant, shared by every use of the same values. */
-  constant(values: ArrayLike<number>, shape: readonly number[], dtype: 'float32' | 'int64' | 'bool'): OnnxValue {
+  constant(values: ArrayLike<number>, shape: readonly number[], dtype: 'float32' | 'int64' | 'bool' | 'uint32'): OnnxValue {
     const key = `${dtype}|${shape.join(',')}|${Array.from(values).join(',')}`;
     const known = this.constants.get(key);
     if (known) return known;
@@ -193,7 +197,11 @@ function attribute(name: string, value: AttributeValue): Attribute {
   return { name, type: OnnxAttributeType.FLOATS, floats: [...(value as { floats: number[] }).floats] };
 }
 
-export function encodeValues(values: ArrayLike<number>, dtype: DType): Uint8Array {
+export function encodeValues(values: ArrayLike<number>, dtype: DType | 'uint32'): Uint8Array {
+  if (dtype === 'uint32') {
+    const a = Uint32Array.from(values);
+    return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  }
   if (dtype === 'float32') {
     const a = Float32Array.from(values);
     return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

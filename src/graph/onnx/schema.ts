@@ -122,7 +122,7 @@ export const GRAPH_INITIALIZER_FIELD = 5;
 export const MODEL_GRAPH_FIELD = 7;
 
 /** `TensorProto.DataType` values Tailor uses. */
-export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
+export const OnnxDataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, UINT32: 12 } as const;
 
 /** `AttributeProto.AttributeType` values. */
 export const OnnxAttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;

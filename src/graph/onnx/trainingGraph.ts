@@ -6,7 +6,8 @@
  *
  *   inputs   tokens, targets                     [batch, sequence] int64
  *            loss_mask                           [batch, sequence] float (1: the position counts)
- *            dropout_keep.N.M                    [batch, sequence, in] bool (LoRA dropout > 0 only)
+ *            dropout_rows                        [batch, sequence] uint32: each position's dropout row key (LoRA dropout
+ *                                                > 0 only; the graph draws the keep-masks from it, graph/dropoutMask.ts)
  *            <tensor>                            each trainable tensor (PEFT names in LoRA mode, Hugging Face names in full mode)
  *            <tensor>.exp_avg / .exp_avg_sq      AdamW's moments
  *            <tensor>.grad_sum                   Σ of the loss-sum gradients of the micro-batches accumulated so far
@@ -22,16 +23,17 @@
  * so accumulating micro-batches equals one step on their concatenation. The 'evaluate' graph is the forward and the
  * loss only (loss_sum, tokens_counted).
  */
-import { moduleBlock, moduleShape, type ModelConfig, type TargetModule, type WeightSource } from '../../model/types';
+import { moduleBlock, moduleShape, TARGET_MODULES, type ModelConfig, type TargetModule, type WeightSource } from '../../model/types';
 import { adamwStep, clipFactor, globalNorm, type AdamWHyperparameters } from '../adamw';
 import { llamaForward, loraKey, maskedCrossEntropy, projectionHasBias, projectionName, type LoraPair } from '../llama';
+import { DROPOUT_MULTIPLIERS, dropoutColumnKeys, keepThreshold, ROTATE } from '../dropoutMask';
 import { crossEntropyBackward, llamaBackward } from '../llamaBackward';
 import { withWeights, type Ops } from '../ops';
 import { OnnxGraph, type OnnxModelSpec, type OnnxValue } from './onnxGraph';
 import { OnnxOps } from './onnxOps';
 
 /** Bump whenever the emitted graph changes: compiled graphs cached on disk are keyed by it. */
-export const TRAINING_GRAPH_VERSION = 2;
+export const TRAINING_GRAPH_VERSION = 3;
 
 export interface LoraGraphMode {
   kind: 'lora';
@@ -72,7 +74,7 @@ export const trainingNames = {
   tokens: 'tokens',
   targets: 'targets',
   lossMask: 'loss_mask',
-  dropoutKeep: (layer: number, module: TargetModule) => `dropout_keep.${layer}.${module}`,
+  dropoutRows: 'dropout_rows',
   firstMoment: (tensor: string) => `${tensor}.exp_avg`,
   secondMoment: (tensor: string) => `${tensor}.exp_avg_sq`,
   gradSum: (tensor: string) => `${tensor}.grad_sum`,
@@ -161,10 +163,11 @@ export function buildTrainingGraph(config: ModelConfig, weights: WeightSource, o
     }
     const dropout = new Map<string, OnnxValue>();
     if (purpose === 'step' && mode.dropout > 0) {
+      const rowKeys = dropoutRowInput(graph);
       const keepScale = base.constant([1 / (1 - mode.dropout)], []);
       for (let layer = 0; layer < config.numLayers; layer++) {
         for (const module of mode.targets) {
-          const keep = graph.input(N.dropoutKeep(layer, module), 'bool', ['batch', 'sequence', moduleShape(config, module).in]);
+          const keep = dropoutKeep(graph, rowKeys, layer, module, moduleShape(config, module).in, mode.dropout);
           dropout.set(loraKey(layer, module), base.mul(base.cast(keep, 'float32'), keepScale));
         }
       }
@@ -227,4 +230,30 @@ export function buildTrainingGraph(config: ModelConfig, weights: WeightSource, o
     metadata: { 'tailor.graph': purpose === 'step' ? 'train-step' : 'evaluate', 'tailor.graph_version': String(TRAINING_GRAPH_VERSION), ...metadata },
     docString: `Llama-family ${purpose === 'step' ? 'training step' : 'evaluation'} graph (${config.modelType}, ${config.numLayers} layers, ${mode.kind === 'full' ? 'full' : `LoRA r${mode.rank}`}).`,
   });
+}
+
+/** The `dropout_rows` input, as [batch, sequence, 1] for `dropoutKeep`. */
+export function dropoutRowInput(graph: OnnxGraph): OnnxValue {
+  const rows = graph.input(N.dropoutRows, 'uint32', ['batch', 'sequence']);
+  return graph.node('Unsqueeze', [rows, graph.constant([2], [1], 'int64')], [{ dtype: 'uint32', shape: ['batch', 'sequence', 1] }])[0]!;
+}
+
+/**
+ * One layer's module's keep-mask [batch, sequence, width] (true: kept), drawn on the device from the row keys
+ * [batch, sequence, 1] and the module's column keys as graph/dropoutMask.ts's `dropoutDraw` draws it.
+ */
+export function dropoutKeep(graph: OnnxGraph, rowKeys: OnnxValue, layer: number, module: TargetModule, width: number, dropout: number): OnnxValue {
+  const shape = ['batch', 'sequence', width];
+  const u32 = (op: string, a: OnnxValue, b: OnnxValue) => graph.node(op, [a, b], [{ dtype: 'uint32', shape }])[0]!;
+  const scalar = (v: number) => graph.constant([v], [], 'uint32');
+  const keys = dropoutColumnKeys(layer, TARGET_MODULES.indexOf(module), width);
+  const bytes = new Uint8Array(keys.buffer, keys.byteOffset, keys.byteLength);
+  const columns = graph.initializer({ name: `dropout_columns.${layer}.${module}`, dtype: 'uint32', dims: [width], byteLength: bytes.byteLength, data: () => bytes });
+  let x = u32('Mul', rowKeys, columns);
+  DROPOUT_MULTIPLIERS.forEach((m, i) => {
+    x = u32('Mul', x, scalar(m));
+    // Rotation by 16 bits: the WebGPU provider has no BitShift, but exact uint32 Div and wrapping Mul.
+    if (i < DROPOUT_MULTIPLIERS.length - 1) x = u32('Add', u32('Div', x, scalar(ROTATE)), u32('Mul', x, scalar(ROTATE)));
+  });
+  return graph.node('Less', [x, scalar(keepThreshold(dropout))], [{ dtype: 'bool', shape }])[0]!;
 }

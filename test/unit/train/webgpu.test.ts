@@ -14,6 +14,7 @@ import type { EngineTensor } from '../../../src/runtime/engine';
 import { createOrtEngine } from '../../../src/runtime/ortEngine';
 import { createStepRunner } from '../../../src/train/ortStepRunner';
 import type { OptimizerSettings, StepResult, TrainableState, TrainBatch, TrainingMode, TrainStepRunner } from '../../../src/train/stepRunner';
+import { drawnMasks, type MaskCase } from '../graph/maskGraph';
 import { makeBatch, relativeError } from '../graph/gradients';
 import { testModelMaker } from '../graph/models';
 
@@ -106,6 +107,20 @@ describe('training-step graph on the WebGPU provider (lavapipe)', () => {
       assert.ok(first <= 5e-4 && second <= 1e-3, `moments differ by ${first} / ${second}`);
     });
   }
+
+  it('draws LoRA dropout masks on the device, bit for bit the CPU’s and the reference’s', async (t) => {
+    if (unavailable) return t.skip(unavailable);
+    const gpu = await createOrtEngine({ device: 'webgpu', threads: 2, precision: 'float32' });
+    assert.equal(gpu.provider, 'webgpu', gpu.reason);
+    const cases: MaskCase[] = [
+      { layer: 0, module: 'q_proj', width: 24 },
+      { layer: 2, module: 'down_proj', width: 136 },
+    ];
+    for (const dropout of [0.05, 0.5]) {
+      const { graph, reference } = await drawnMasks(gpu, cases, dropout, 4, 33, 21);
+      graph.forEach((g, i) => assert.deepEqual(g, reference[i], `case ${i} at dropout ${dropout}`));
+    }
+  });
 
   it('trains with float16 projections and float32 LoRA state, close to the CPU’s float32', async (t) => {
     if (unavailable) return t.skip(unavailable);
