@@ -17,6 +17,8 @@ export interface MemoryPlanInput {
   config: ModelConfig;
   /** LoRA rank and target modules; null: full training (every weight trainable). */
   lora: { rank: number; targets: readonly TargetModule[] } | null;
+  /** Frozen weights stored as float16 (the engine's half precision; LoRA only). Default false. */
+  halfWeights?: boolean;
   batch: number;
   sequence: number;
   accumulation: number;
@@ -57,8 +59,9 @@ export function parameterCount(config: ModelConfig): number {
 }
 
 /** Bytes of one training step's tensors for a micro-batch of `batch` × `sequence` tokens. */
-export function stepBytes(input: Pick<MemoryPlanInput, 'config' | 'lora'>, batch: number, sequence: number): { bytes: number; largestTensorBytes: number } {
+export function stepBytes(input: Pick<MemoryPlanInput, 'config' | 'lora' | 'halfWeights'>, batch: number, sequence: number): { bytes: number; largestTensorBytes: number } {
   const { config, lora } = input;
+  const half = input.halfWeights === true && lora !== null;
   const { hiddenSize: d, vocabSize: v, numLayers, intermediateSize: ff, numHeads: h } = config;
   const q = h * config.headDim;
   const kv = config.numKvHeads * config.headDim;
@@ -77,13 +80,15 @@ export function stepBytes(input: Pick<MemoryPlanInput, 'config' | 'lora'>, batch
     trainable = params;
   }
   // Weights (frozen or not) plus, for what trains, two moments, the gradient sum and this step's gradient.
-  const weights = params * F32 + trainable * 4 * F32;
+  const weights = params * (half ? F32 / 2 : F32) + trainable * 4 * F32;
   const tokens = batch * sequence;
   const perTokenPerLayer = 7 * d + 3 * q + 3 * kv + 4 * ff + loraPerToken;
   const attention = batch * h * sequence * sequence * 2;
   const layers = numLayers * (tokens * perTokenPerLayer + attention) * F32;
-  const logits = 3 * tokens * v * F32;
-  const largestTensorBytes = Math.max(tokens * v, batch * h * sequence * sequence, v * d, tokens * ff) * F32;
+  // The logits, their softmax and their gradient; with half weights also the head's float16 product and the
+  // float16 copy of the gradient its backward multiplies.
+  const logits = (half ? 4 : 3) * tokens * v * F32;
+  const largestTensorBytes = Math.max(tokens * v, batch * h * sequence * sequence, v * d * (half ? 0.5 : 1), tokens * ff) * F32;
   return { bytes: Math.ceil((weights + layers + logits) * OVERHEAD), largestTensorBytes };
 }
 

@@ -75,6 +75,7 @@ export async function runTrainJob(settings: TrainJobSettings, handlers: RunTrain
   const plan = planMemory({
     config: model.config,
     lora: { rank: settings.lora.rank, targets: settings.lora.targets },
+    halfWeights: engine.halfPrecision && settings.engine !== 'tfjs-node-gpu',
     batch: settings.batch,
     sequence: Math.min(settings.sequence, model.config.maxPositionEmbeddings),
     accumulation: settings.accumulation,

@@ -17,7 +17,7 @@ import { OnnxGraph, type OnnxModelSpec, type OnnxValue } from './onnxGraph';
 import { OnnxOps } from './onnxOps';
 
 /** Bump whenever the emitted graph changes: compiled graphs cached on disk are keyed by it. */
-export const INFERENCE_GRAPH_VERSION = 1;
+export const INFERENCE_GRAPH_VERSION = 2;
 
 export interface InferenceGraphOptions {
   /** 'last' (decoding): logits of the last position only. Default 'all'. */

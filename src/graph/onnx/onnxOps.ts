@@ -6,11 +6,17 @@
  *
  * Half-precision projections (`halfProjections`, for GPUs with float16 arithmetic): the frozen projection weights
  * are stored as float16 and multiplied in float16 — the activation is cast down, the product cast back up — so they
- * take half the memory and bandwidth and run on the GPU's half-precision units. Everything else stays float32: norms,
- * softmax, the loss, the residual stream, the KV cache, and the LoRA tensors, their gradients and AdamW's state (the
- * master weights). The backward's dx = dy·W goes through the same float16 weight. No loss scaling is needed: the
- * graph differentiates the summed loss, so each position's gradient is O(1) (softmax minus one-hot), far above
- * float16's smallest normal (6e-5).
+ * take half the memory and bandwidth and run on the GPU's half-precision units. So is the head, and with tied
+ * embeddings the one table serves both the lookup (gathered in float16, then cast up) and the head. Everything else
+ * stays float32: norms, softmax, the loss, the residual stream, the KV cache, and the LoRA tensors, their gradients
+ * and AdamW's state (the master weights). The backward's dx = dy·W goes through the same float16 weight.
+ *
+ * Loss scaling, where it is needed: the graph differentiates the summed loss, so each position's gradient is O(1)
+ * inside the network, but the head's input gradient dlogits = softmax − one-hot has most entries near 1/vocabulary
+ * (7e-6 for 152k tokens), below float16's smallest normal (6e-5), where a GPU may flush them to zero — and together
+ * they carry most of the gradient of an unsure prediction. So the head's backward product scales dlogits by 2¹²
+ * before casting it down and divides after: |dlogits| ≤ 1 keeps the scaled values and their sums with a weight row
+ * far inside float16's range (65,504).
  */
 import { f32ToF16 } from '../../model/halfFloat';
 import type { WeightSource } from '../../model/types';
@@ -26,6 +32,12 @@ export interface OnnxOpsOptions {
 const onnxFloat32 = 1;
 const onnxFloat16 = 10;
 
+/** The head's input gradient is scaled by this before it is cast to float16 (see above). */
+export const HEAD_GRADIENT_SCALE = 4096;
+
+/** The weights a head multiplies by: `lm_head.weight`, or the embedding table when tied. */
+const HEAD_WEIGHTS = new Set(['lm_head.weight', 'model.embed_tokens.weight']);
+
 /** Slice's "to the end": Slice clamps ends to the dim, and 2^53−1 survives the trip through a JS number. */
 const TO_END = Number.MAX_SAFE_INTEGER;
 
@@ -33,6 +45,8 @@ interface WeightUse {
   name: string;
   plain?: OnnxValue;
   transposed?: OnnxValue;
+  /** A gather table stored as float16 (half precision), also read by Gemm as a tied head. */
+  halfTable?: OnnxValue;
 }
 
 export class OnnxOps implements Ops<OnnxValue> {
@@ -105,11 +119,15 @@ export class OnnxOps implements Ops<OnnxValue> {
     const batch = broadcast(a.shape.slice(0, -2), b.shape.slice(0, -2));
     const shape = [...batch, a.shape[a.shape.length - 2]!, b.shape[b.shape.length - 1]!];
     const handle = this.handles.get(b);
+    if (handle?.halfTable) {
+      // dx = dy·E through a tied head's float16 table [vocab, hidden]: a plain MatMul.
+      return this.halfProduct(a, handle, (half) => this.one('MatMul', [half, handle.halfTable!], 'float16', shape));
+    }
     if (handle && !handle.plain && handle.transposed) {
       // x·W for a weight stored transposed (a projection's backward, dx = dy·W): Gemm reads the [in, out] copy
       // transposed, so the graph never holds the weight twice.
       const n = shape[shape.length - 1]!;
-      if (handle.transposed.dtype === 'float16') return this.toFloat(this.gemmOnLastAxis(this.toHalf(a), handle.transposed, n, shape));
+      if (handle.transposed.dtype === 'float16') return this.halfProduct(a, handle, (half) => this.gemmOnLastAxis(half, handle.transposed!, n, shape));
       return this.gemmOnLastAxis(a, handle.transposed, n, shape);
     }
     return this.one('MatMul', [this.use(a), this.use(b)], 'float32', shape);
@@ -120,7 +138,10 @@ export class OnnxOps implements Ops<OnnxValue> {
     const shape = [...x.shape.slice(0, -1), out];
     const handle = this.handles.get(w);
     let y: OnnxValue;
-    if (handle && handle.plain) {
+    if (handle?.halfTable) {
+      // A tied head on the float16 gather table, read transposed by Gemm.
+      y = this.toFloat(this.gemmOnLastAxis(this.toHalf(x), handle.halfTable, out, shape));
+    } else if (handle && handle.plain) {
       // Also a gather table: keep one copy and let Gemm read it transposed.
       y = this.gemmOnLastAxis(x, handle.plain, out, shape);
     } else if (handle) {
@@ -231,7 +252,24 @@ export class OnnxOps implements Ops<OnnxValue> {
   }
 
   gather(table: OnnxValue, ids: OnnxValue): OnnxValue {
-    return this.one('Gather', [this.use(table), this.use(ids)], table.dtype, [...ids.shape, ...table.shape.slice(1)], { axis: 0 });
+    const shape = [...ids.shape, ...table.shape.slice(1)];
+    const handle = this.handles.get(table);
+    if (handle && this.options.halfProjections && !handle.plain) {
+      // The embedding table in float16 (the lookup's rows cast up), which a tied head then multiplies by.
+      handle.halfTable ??= this.graph.initializer({
+        name: handle.name,
+        dtype: 'float16',
+        dims: table.shape as number[],
+        byteLength: (table.shape as number[]).reduce((a, b) => a * b, 1) * 2,
+        data: () => {
+          const h = f32ToF16(this.weights.float32(handle.name));
+          return new Uint8Array(h.buffer, h.byteOffset, h.byteLength);
+        },
+        docString: `${handle.name}, float16`,
+      });
+      return this.toFloat(this.one('Gather', [handle.halfTable, this.use(ids)], 'float16', shape, { axis: 0 }));
+    }
+    return this.one('Gather', [this.use(table), this.use(ids)], table.dtype, shape, { axis: 0 });
   }
 
   /** ScatterND with reduction 'add' into a ConstantOfShape of zeros. */
@@ -287,6 +325,16 @@ export class OnnxOps implements Ops<OnnxValue> {
       this.halves.set(x.name, half);
     }
     return half;
+  }
+
+  /**
+   * A backward product dy·W through a float16 weight: dy cast down (the head's scaled first, see above), `product`
+   * of it in float16, the result cast back up (and unscaled).
+   */
+  private halfProduct(dy: OnnxValue, handle: WeightUse, product: (half: OnnxValue) => OnnxValue): OnnxValue {
+    if (!HEAD_WEIGHTS.has(handle.name)) return this.toFloat(product(this.toHalf(dy)));
+    const scaled = this.mul(dy, this.graph.constant([HEAD_GRADIENT_SCALE], [], 'float32'));
+    return this.mul(this.toFloat(product(this.toHalf(scaled))), this.graph.constant([1 / HEAD_GRADIENT_SCALE], [], 'float32'));
   }
 
   private toFloat(x: OnnxValue): OnnxValue {

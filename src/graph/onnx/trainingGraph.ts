@@ -33,7 +33,7 @@ import { OnnxGraph, type OnnxModelSpec, type OnnxValue } from './onnxGraph';
 import { OnnxOps } from './onnxOps';
 
 /** Bump whenever the emitted graph changes: compiled graphs cached on disk are keyed by it. */
-export const TRAINING_GRAPH_VERSION = 3;
+export const TRAINING_GRAPH_VERSION = 4;
 
 export interface LoraGraphMode {
   kind: 'lora';

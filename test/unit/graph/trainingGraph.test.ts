@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dropoutColumnKeys, dropoutKeepMask, dropoutRowKeys, keepThreshold } from '../../../src/graph/dropoutMask';
 import { encodeModel } from '../../../src/graph/onnx/modelWriter';
+import { HEAD_GRADIENT_SCALE } from '../../../src/graph/onnx/onnxOps';
 import { buildTrainingGraph, modelWeightNames, peftTensorName, trainableTensors, trainingNames as N, type TrainableTensor, type TrainingGraphMode } from '../../../src/graph/onnx/trainingGraph';
 import { ModelProto } from '../../../src/graph/onnx/schema';
 import { moduleShape, TARGET_MODULES } from '../../../src/model/types';
@@ -175,6 +176,26 @@ describe('training-step graph: inputs and initializers', () => {
     assert.deepEqual(inits.filter((n) => n.startsWith('model.embed_tokens')), ['model.embed_tokens.weight'], 'the tied embedding once');
     const outputs = graph.output.map((o) => o.name);
     assert.ok(outputs.every((o) => !weights.some((w) => o.startsWith(w))), 'no output for a base weight');
+  });
+
+  it('stores frozen weights as float16 with half projections, and scales the head’s gradient before casting it down', () => {
+    const spec = buildTrainingGraph(model.config, model.weights, { mode: { kind: 'lora', rank: 2, scale: 1, targets: ['q_proj'], dropout: 0 }, halfProjections: true });
+    const dtypes = new Map(spec.initializers.map((i) => [i.name, i.dtype]));
+    assert.ok(model.config.tieWordEmbeddings);
+    assert.equal(dtypes.get('model.embed_tokens.weight'), 'float16', 'the tied table, once, in float16');
+    assert.ok([...dtypes.keys()].filter((n) => n.startsWith('model.embed_tokens')).length === 1);
+    for (const w of modelWeightNames(model.config).filter((n) => n.includes('_proj.weight'))) assert.equal(dtypes.get(`${w}.T`), 'float16', w);
+    // The head's backward, dlogits·E: dlogits times 2¹² is what is cast to float16 (as a Cast node's input).
+    const producer = new Map(spec.nodes.flatMap((n) => n.output.map((o) => [o, n] as const)));
+    const scaleName = spec.initializers.find((i) => i.dtype === 'float32' && i.dims.length === 0 && new Float32Array(i.data().slice().buffer)[0] === HEAD_GRADIENT_SCALE)?.name;
+    assert.ok(scaleName, 'the scale is a constant of the graph');
+    const headProduct = spec.nodes.find((n) => n.opType === 'MatMul' && n.input[1] === 'model.embed_tokens.weight');
+    assert.ok(headProduct, 'dlogits·E reads the float16 table');
+    const cast = producer.get(headProduct.input[0]!)!;
+    assert.equal(cast.opType, 'Cast');
+    const scaled = producer.get(cast.input[0]!)!;
+    assert.equal(scaled.opType, 'Mul');
+    assert.ok(scaled.input.includes(scaleName));
   });
 
   it('feeds every weight as an input in full mode, none as an initializer', () => {

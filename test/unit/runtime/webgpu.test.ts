@@ -97,9 +97,11 @@ describe('WebGPU provider on software Vulkan (lavapipe)', () => {
     const onGpu = await LlamaSession.open(gpu, model, { cacheDir });
     const onCpu = await LlamaSession.open(cpu, model, { cacheDir });
     try {
-      // The compiled graph holds the projection weights as float16: about half the float32 graph's size.
+      // The compiled graph holds the projection weights and the tied embedding table as float16: about half the
+      // float32 graph's size (norm weights and rotary tables stay float32).
       const size = (s: LlamaSession) => fs.statSync(s.graph.modelPath).size + (s.graph.dataPath ? fs.statSync(s.graph.dataPath).size : 0);
-      assert.ok(size(onGpu) < 0.75 * size(onCpu), `${size(onGpu)} vs ${size(onCpu)} bytes`);
+      console.log(`compiled inference graph: ${size(onGpu)} bytes with float16 weights, ${size(onCpu)} with float32`);
+      assert.ok(size(onGpu) < 0.6 * size(onCpu), `${size(onGpu)} vs ${size(onCpu)} bytes`);
       const adapter = randomAdapter(model.config, { rank: 4, seed: 5 });
       const ids = randomIds(12, 6);
       let worst = 0;

@@ -65,4 +65,15 @@ describe('memory planning', () => {
     assert.ok(stepBytes({ config: mini, lora }, 1, 512).bytes > one);
     assert.ok(stepBytes({ config: mini, lora: null }, 1, 256).bytes > one, 'full training holds moments for every weight');
   });
+
+  it('counts frozen weights at two bytes with half precision, which then fits where float32 does not', () => {
+    // Qwen2.5-Coder-0.5B's 494M weights: 1.84 GiB in float32, 0.92 GiB in float16.
+    const f32 = stepBytes({ config: qwen05, lora }, 1, 128).bytes;
+    const f16 = stepBytes({ config: qwen05, lora, halfWeights: true }, 1, 128).bytes;
+    assert.ok(f32 - f16 > 0.9 * 494e6 * 2 * 1.25, `${f32} vs ${f16}`);
+    assert.equal(stepBytes({ config: qwen05, lora: null, halfWeights: true }, 1, 128).bytes, stepBytes({ config: qwen05, lora: null }, 1, 128).bytes, 'full training has no frozen weights');
+    const device: DeviceInfo = { kind: 'gpu', name: 'Small GPU', memoryBytes: Math.ceil(((f16 + f32) / 2) / 0.85), maxBufferBytes: null, f16: true };
+    assert.equal(planMemory({ config: qwen05, lora, batch: 1, sequence: 128, accumulation: 1, device }).fits, false);
+    assert.equal(planMemory({ config: qwen05, lora, halfWeights: true, batch: 1, sequence: 128, accumulation: 1, device }).fits, true);
+  });
 });
