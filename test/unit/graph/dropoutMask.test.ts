@@ -98,6 +98,13 @@ describe('LoRA dropout masks drawn in the graph', () => {
       if (i < DROPOUT_MULTIPLIERS.length - 1) x = rotate(x);
     }
     assert.equal(dropoutDraw(row, column), x);
+    // The mask's fast signed-arithmetic loop is dropoutDraw < threshold, at the edges of the unsigned range too.
+    const rows = Uint32Array.from([1, 0x7fffffff, 0x80000001, 0xffffffff, ...dropoutRowKeys(4, 1, 0, 12)]);
+    const columns = Uint32Array.from([0, 1, 0x80000000, 0xffffffff, ...dropoutColumnKeys(2, 3, 28)]);
+    for (const threshold of [keepThreshold(0.05), keepThreshold(0.5), keepThreshold(0.99), 0x80000000, 0x7fffffff]) {
+      const expected = Uint8Array.from({ length: rows.length * columns.length }, (_, i) => (dropoutDraw(rows[Math.floor(i / columns.length)]!, columns[i % columns.length]!) < threshold ? 1 : 0));
+      assert.deepEqual(dropoutKeepMask(rows, columns, threshold), expected, `threshold ${threshold}`);
+    }
     assert.equal(keepThreshold(0.05), Math.floor(0.95 * 2 ** 32));
     assert.throws(() => keepThreshold(0), /outside/);
   });
