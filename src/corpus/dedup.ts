@@ -4,6 +4,7 @@
  * hashing over bands of the sketch to find candidates. A file is a near-duplicate of an earlier kept file when the
  * share of equal bins — an estimate of the Jaccard similarity of their shingle sets — reaches the threshold.
  */
+import { fmix32 } from '../hash';
 
 export const SKETCH_BINS = 64;
 /**
@@ -16,15 +17,6 @@ const ROWS = 6;
 const BUCKET_SCAN = 48;
 /** Files with fewer shingles than this are left to exact dedup: their sketches are too noisy to compare. */
 export const MIN_SHINGLES = 24;
-
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 export function similarity(a: Uint32Array, aOffset: number, b: Uint32Array, bOffset: number): number {
   let same = 0;

@@ -4,7 +4,8 @@
  * decoded string: it is several times faster, and UTF-8 keeps ASCII as it is. (Secret keywords are found by a
  * separate pass, secretCandidates in secrets.ts.)
  */
-import { SKETCH_BINS, fmix32 } from './dedup';
+import { fmix32 } from '../hash';
+import { SKETCH_BINS } from './dedup';
 
 export interface ScanStats {
   lines: number;

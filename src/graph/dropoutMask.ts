@@ -14,8 +14,7 @@
  * such rows agreed far more often than chance). The product breaks that; the statistics this was chosen on (pattern
  * frequencies along rows, columns and 2×2 squares, agreement between rows and between modules) are in the unit test.
  */
-
-import { mixSeed } from '../serve/sampling';
+import { fmix32, mixSeed } from '../hash';
 
 /** The hash's multipliers (Murmur3's and xxHash's odd constants). */
 export const DROPOUT_MULTIPLIERS = [0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f] as const;
@@ -31,17 +30,17 @@ export function keepThreshold(dropout: number): number {
 
 /** The row keys of one micro-batch: `positions` odd words from (seed, optimizer step counted from 1, micro-batch). */
 export function dropoutRowKeys(seed: number, step: number, microBatch: number, positions: number): Uint32Array {
-  const base = avalanche(mixSeed(seed, step, microBatch));
+  const base = fmix32(mixSeed(seed, step, microBatch));
   const rows = new Uint32Array(positions);
-  for (let p = 0; p < positions; p++) rows[p] = avalanche((base + Math.imul(p, 0x9e3779b9)) >>> 0) | 1;
+  for (let p = 0; p < positions; p++) rows[p] = fmix32((base + Math.imul(p, 0x9e3779b9)) >>> 0) | 1;
   return rows;
 }
 
 /** The column keys of one layer's module: one word per input feature. */
 export function dropoutColumnKeys(layer: number, module: number, width: number): Uint32Array {
-  const base = avalanche(mixSeed(0x7a11, layer, module));
+  const base = fmix32(mixSeed(0x7a11, layer, module));
   const columns = new Uint32Array(width);
-  for (let f = 0; f < width; f++) columns[f] = avalanche((base + Math.imul(f, 0x9e3779b9)) >>> 0);
+  for (let f = 0; f < width; f++) columns[f] = fmix32((base + Math.imul(f, 0x9e3779b9)) >>> 0);
   return columns;
 }
 
@@ -78,14 +77,4 @@ export function dropoutKeepMask(rows: Uint32Array, columns: Uint32Array, thresho
 
 function rotate16(x: number): number {
   return ((x >>> 16) + Math.imul(x, ROTATE)) >>> 0;
-}
-
-/** Murmur3's 32-bit finaliser: every input bit reaches every output bit. */
-function avalanche(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

@@ -19,22 +19,6 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** A 32-bit seed from several integers (FNV-1a over their 32-bit words, then a final avalanche). */
-export function mixSeed(...parts: number[]): number {
-  let h = 0x811c9dc5;
-  for (const part of parts) {
-    let v = part >>> 0;
-    for (let i = 0; i < 4; i++) {
-      h = Math.imul(h ^ (v & 0xff), 0x01000193);
-      v >>>= 8;
-    }
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h >>> 0;
-}
-
 export function argmax(logits: Float32Array, offset = 0, length = logits.length - offset): number {
   let best = 0;
   let max = -Infinity;

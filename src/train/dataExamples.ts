@@ -7,8 +7,8 @@
  * [lossStart, length - 1) count, i.e. the loss covers the tokens from lossStart + 1 to the end, the example's
  * closing end-of-text token included. The prediction made AT the closing token (of whatever follows it) never counts.
  */
-import { fmix32 } from '../corpus/dedup';
 import type { Split } from '../corpus/types';
+import { fmix32 } from '../hash';
 import type { ModelTokenizer } from '../model/tokenizer';
 import { buildFimPrompt } from '../serve/fimPrompt';
 import { seededRandom } from '../serve/sampling';

@@ -9,15 +9,16 @@
  * so a resumed run draws the same masks as an uninterrupted one.
  */
 import { TailorError } from '../errors';
+import { dropoutRowKeys } from '../graph/dropoutMask';
 import { compileGraph } from '../graph/onnx/graphCache';
 import { encodeModel } from '../graph/onnx/modelWriter';
 import { OnnxGraph, type OnnxModelSpec } from '../graph/onnx/onnxGraph';
 import { buildTrainingGraph, TRAINING_GRAPH_VERSION, trainableTensors, trainingNames as N, type TrainableTensor, type TrainingGraphMode, type TrainingGraphOptions } from '../graph/onnx/trainingGraph';
+import { mixSeed } from '../hash';
 import { TARGET_MODULES, type LoraAdapter, type ModelConfig, type WeightSource } from '../model/types';
 import type { Engine, EngineSession, EngineTensor } from '../runtime/engine';
-import { dropoutRowKeys } from '../graph/dropoutMask';
-import { mixSeed, seededRandom } from '../serve/sampling';
-import { AccumulationState, type LoraSettings, type OptimizerSettings, type StepResult, type TrainableState, type TrainBatch, type TrainingMode, type TrainStepRunner } from './stepRunner';
+import { seededRandom } from '../serve/sampling';
+import { AccumulationState, disposeSlots, type RunnerSlot, type LoraSettings, type OptimizerSettings, type StepResult, type TrainableState, type TrainBatch, type TrainingMode, type TrainStepRunner } from './stepRunner';
 
 export interface StepRunnerModel {
   config: ModelConfig;
@@ -148,14 +149,7 @@ async function openGraph(engine: Engine, model: StepRunnerModel, cacheDir: strin
   return engine.createSession({ path: compiled.modelPath }, { keepOnDevice, memoryPattern: false });
 }
 
-interface Slot {
-  tensor: TrainableTensor;
-  param: EngineTensor;
-  firstMoment: EngineTensor;
-  secondMoment: EngineTensor;
-  /** Σ of the gradients of the micro-batches accumulated since the last optimizer step. */
-  gradSum: EngineTensor;
-}
+type Slot = RunnerSlot<EngineTensor>;
 
 class OrtStepRunner implements TrainStepRunner {
   readonly trainableNames: readonly string[];
@@ -337,11 +331,3 @@ function readScalar(t: EngineTensor): number {
   return (t.data as Float32Array)[0]!;
 }
 
-function disposeSlots(slots: readonly Slot[]): void {
-  for (const s of slots) {
-    s.param.dispose();
-    s.firstMoment.dispose();
-    s.secondMoment.dispose();
-    s.gradSum.dispose();
-  }
-}

@@ -3,6 +3,7 @@
  * step per batch, a forward-only loss for validation, and the trainable state for checkpoints. The trainer loop
  * (schedule, accumulation, validation, checkpoints) is written against this interface only.
  */
+import type { TrainableTensor } from '../graph/onnx/trainingGraph';
 import type { LoraAdapter, TargetModule } from '../model/types';
 
 /** One micro-batch of packed sequences, row-major [batch, sequence]. */
@@ -80,6 +81,25 @@ export interface TrainStepRunner {
  * Where a runner is between optimizer steps: the steps taken, and the micro-batches and masked positions accumulated
  * since the last one (the step graph averages over every accumulated position). Both engines' runners keep one.
  */
+/** One trainable tensor's state as a runner holds it, in the runner's own tensor type. */
+export interface RunnerSlot<T extends { dispose(): void }> {
+  tensor: TrainableTensor;
+  param: T;
+  firstMoment: T;
+  secondMoment: T;
+  /** Σ of the loss-sum gradients of the micro-batches accumulated since the last optimizer step. */
+  gradSum: T;
+}
+
+export function disposeSlots(slots: readonly RunnerSlot<{ dispose(): void }>[]): void {
+  for (const s of slots) {
+    s.param.dispose();
+    s.firstMoment.dispose();
+    s.secondMoment.dispose();
+    s.gradSum.dispose();
+  }
+}
+
 export class AccumulationState {
   /** Optimizer steps taken. */
   stepsTaken = 0;

@@ -24,7 +24,7 @@ import { moduleShape, TARGET_MODULES, type LoraAdapter } from '../model/types';
 import type { Engine } from '../runtime/engine';
 import { loadTfjsNodeGpu, type Tfjs } from '../runtime/tfjsLoader';
 import { checkBatch, checkpointValues, checkTrainingMode, graphMode, initialTensor, loraAdapterOf, tensorSize, type StepRunnerModel, type StepRunnerOptions } from './ortStepRunner';
-import { AccumulationState, type OptimizerSettings, type StepResult, type TrainableState, type TrainBatch, type TrainingMode, type TrainStepRunner } from './stepRunner';
+import { AccumulationState, disposeSlots, type RunnerSlot, type OptimizerSettings, type StepResult, type TrainableState, type TrainBatch, type TrainingMode, type TrainStepRunner } from './stepRunner';
 
 type Tensor = TF.Tensor;
 
@@ -49,14 +49,7 @@ export function tfjsTrainingEngine(load?: () => unknown): {
   return { info: { provider: tfjs.provider, reason: tfjs.reason }, createRunner: (_engine, model, options) => createTfjsStepRunner(tfjs.tf, model, options) };
 }
 
-interface Slot {
-  tensor: TrainableTensor;
-  param: Tensor;
-  firstMoment: Tensor;
-  secondMoment: Tensor;
-  /** Σ of the loss-sum gradients of the micro-batches accumulated since the last optimizer step. */
-  gradSum: Tensor;
-}
+type Slot = RunnerSlot<Tensor>;
 
 class TfjsStepRunner implements TrainStepRunner {
   readonly trainableNames: readonly string[];
@@ -257,14 +250,6 @@ function disposeReplaced(previous: readonly Slot[], next: readonly Slot[]): void
   }
 }
 
-function disposeSlots(slots: readonly Slot[]): void {
-  for (const s of slots) {
-    s.param.dispose();
-    s.firstMoment.dispose();
-    s.secondMoment.dispose();
-    s.gradSum.dispose();
-  }
-}
 
 /**
  * TensorFlow reports running out of GPU memory as "OOM when allocating tensor …" (ResourceExhausted); the training
